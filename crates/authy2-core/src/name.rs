@@ -1,0 +1,65 @@
+//! A person's display name.
+
+use std::fmt;
+
+const MAX_CHARS: usize = 100;
+
+/// A display name: trimmed, 1–100 characters, no control characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    /// Parses an optional name; blank input means "no name".
+    pub fn parse_optional(input: Option<&str>) -> Result<Option<Self>, String> {
+        let Some(trimmed) = input.map(str::trim).filter(|s| !s.is_empty()) else {
+            return Ok(None);
+        };
+        if trimmed.chars().count() > MAX_CHARS {
+            return Err(format!("must be at most {MAX_CHARS} characters"));
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err("must not contain control characters".to_owned());
+        }
+        Ok(Some(Self(trimmed.to_owned())))
+    }
+
+    /// Rebuilds a name read back from storage.
+    pub fn from_trusted(name: String) -> Self {
+        Self(name)
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DisplayName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_means_no_name() {
+        assert_eq!(DisplayName::parse_optional(None), Ok(None));
+        assert_eq!(DisplayName::parse_optional(Some("   ")), Ok(None));
+    }
+
+    #[test]
+    fn counts_characters_not_bytes() {
+        let hundred = "é".repeat(100);
+        assert!(DisplayName::parse_optional(Some(&hundred)).is_ok());
+        let too_long = "é".repeat(101);
+        assert!(DisplayName::parse_optional(Some(&too_long)).is_err());
+    }
+
+    #[test]
+    fn rejects_control_characters() {
+        assert!(DisplayName::parse_optional(Some("Ada\u{0}Lovelace")).is_err());
+    }
+}
