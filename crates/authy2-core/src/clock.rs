@@ -24,30 +24,30 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that only moves when told to; for tests.
-#[derive(Debug)]
-pub struct ManualClock {
-    now: Mutex<Timestamp>,
+/// The wall clock shifted by an offset that tests can move forward, so that expiry and
+/// rate-limit windows can be crossed without sleeping while time still flows normally.
+#[derive(Debug, Default)]
+pub struct AdjustableClock {
+    offset: Mutex<Duration>,
 }
 
-impl ManualClock {
-    /// A clock stopped at `start`.
-    pub fn new(start: Timestamp) -> Self {
-        Self {
-            now: Mutex::new(truncate(start)),
-        }
+impl AdjustableClock {
+    /// A clock that starts at the wall clock's time.
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Moves the clock forward.
     pub fn advance(&self, by: Duration) {
-        let mut now = self.now.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        *now = truncate(*now + by);
+        let mut offset = self.offset.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *offset += by;
     }
 }
 
-impl Clock for ManualClock {
+impl Clock for AdjustableClock {
     fn now(&self) -> Timestamp {
-        *self.now.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        let offset = *self.offset.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        truncate(Utc::now() + offset)
     }
 }
 

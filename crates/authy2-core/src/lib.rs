@@ -23,7 +23,7 @@ pub use audit::{
     AuditAction, AuditContext, AuditEvent, AuditFilter, AuditOutcome, AuditScope, AuditTarget,
 };
 pub use authz::{Action, Denied};
-pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use clock::{AdjustableClock, Clock, SystemClock, Timestamp};
 pub use email::Email;
 pub use ids::{AuditEventId, OrganizationId, SessionId, UserId};
 pub use name::DisplayName;

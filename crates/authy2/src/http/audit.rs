@@ -1,0 +1,102 @@
+//! Reading the audit log: the caller's own events, and an organization's (owner or admin).
+
+use axum::extract::State;
+use authy2_core::audit::{AuditAction, AuditFilter, AuditScope};
+use authy2_core::authz::Action;
+use authy2_core::{Timestamp, UserId, ValidationErrors};
+
+use super::envelope::{ApiResponse, ErrorEnvelope, SuccessEnvelope};
+use super::extract::{CurrentUser, OrgMember};
+use super::query::QueryParams;
+use super::views::AuditEventView;
+use super::ApiError;
+use crate::state::AppState;
+
+/// Events the caller did, or that were done to their account, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/users/me/audit-logs", tag = "audit",
+    security(("bearer" = []), ("cookie" = [])),
+    params(
+        ("action" = Option<String>, Query, description = "Only this action, e.g. `auth.login`"),
+        ("actor_id" = Option<Uuid>, Query, description = "Only events by this user"),
+        ("since" = Option<String>, Query, description = "At or after this RFC 3339 time"),
+        ("until" = Option<String>, Query, description = "Before this RFC 3339 time"),
+        ("page" = Option<u32>, Query, description = "1-based page number (default 1)"),
+        ("per_page" = Option<u32>, Query, description = "Page size, 1–100 (default 20)"),
+    ),
+    responses(
+        (status = 200, description = "A page of events", body = SuccessEnvelope<Vec<AuditEventView>>),
+        (status = 400, description = "`VALIDATION_ERROR` naming the bad filter", body = ErrorEnvelope),
+        (status = 401, description = "`AUTHENTICATION_REQUIRED`", body = ErrorEnvelope),
+    )
+)]
+pub async fn list_my_audit_events(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    query: QueryParams,
+) -> Result<ApiResponse<Vec<AuditEventView>>, ApiError> {
+    list(&state, AuditScope::User(caller.user.id), &query).await
+}
+
+/// The organization's events, newest first (owner or admin).
+#[utoipa::path(
+    get, path = "/api/v1/organizations/{id}/audit-logs", tag = "audit",
+    security(("bearer" = []), ("cookie" = [])),
+    params(
+        ("id" = Uuid, Path, description = "Organization id"),
+        ("action" = Option<String>, Query, description = "Only this action, e.g. `member.added`"),
+        ("actor_id" = Option<Uuid>, Query, description = "Only events by this user"),
+        ("since" = Option<String>, Query, description = "At or after this RFC 3339 time"),
+        ("until" = Option<String>, Query, description = "Before this RFC 3339 time"),
+        ("page" = Option<u32>, Query, description = "1-based page number (default 1)"),
+        ("per_page" = Option<u32>, Query, description = "Page size, 1–100 (default 20)"),
+    ),
+    responses(
+        (status = 200, description = "A page of events", body = SuccessEnvelope<Vec<AuditEventView>>),
+        (status = 400, description = "`VALIDATION_ERROR` naming the bad filter", body = ErrorEnvelope),
+        (status = 401, description = "`AUTHENTICATION_REQUIRED`", body = ErrorEnvelope),
+        (status = 403, description = "`FORBIDDEN`: members may not read the log", body = ErrorEnvelope),
+        (status = 404, description = "`NOT_FOUND`", body = ErrorEnvelope),
+    )
+)]
+pub async fn list_organization_audit_events(
+    State(state): State<AppState>,
+    member: OrgMember,
+    query: QueryParams,
+) -> Result<ApiResponse<Vec<AuditEventView>>, ApiError> {
+    member.require(Action::ViewAuditLog)?;
+    list(&state, AuditScope::Organization(member.organization_id()), &query).await
+}
+
+async fn list(
+    state: &AppState,
+    scope: AuditScope,
+    query: &QueryParams,
+) -> Result<ApiResponse<Vec<AuditEventView>>, ApiError> {
+    let mut errors = ValidationErrors::new();
+    let filter = AuditFilter {
+        scope,
+        action: query.parse("action", &mut errors, |raw| raw.parse::<AuditAction>()),
+        actor_id: query.parse("actor_id", &mut errors, |raw| {
+            raw.parse::<UserId>().map_err(|_| "must be a UUID".to_owned())
+        }),
+        since: query.parse("since", &mut errors, parse_time),
+        until: query.parse("until", &mut errors, parse_time),
+    };
+    let page = query.page(&mut errors);
+    if let (Some(since), Some(until)) = (filter.since, filter.until)
+        && since > until
+    {
+        errors.add("until", "must not be before since");
+    }
+    errors.into_result()?;
+    let events = state.store.list_audit_events(&filter, page).await?;
+    Ok(ApiResponse::page("Audit events", events, AuditEventView::from))
+}
+
+/// An RFC 3339 time, converted to UTC.
+pub fn parse_time(raw: &str) -> Result<Timestamp, String> {
+    chrono::DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| "must be an RFC 3339 time such as 2026-12-04T19:12:28Z".to_owned())
+}

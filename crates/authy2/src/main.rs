@@ -1,0 +1,44 @@
+//! The `authy2` binary: parses the command line, reads configuration, runs the command.
+
+use std::process::ExitCode;
+
+use authy2::cli::Cli;
+use authy2::config::Config;
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A `.env` in the working directory fills in what the environment does not set.
+    match dotenvy::from_path(".env") {
+        Ok(()) => {}
+        Err(err) if err.not_found() => {}
+        Err(err) => {
+            eprintln!("configuration error: .env cannot be read: {err}");
+            return ExitCode::from(2);
+        }
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("{err}");
+            return ExitCode::from(2);
+        }
+    };
+    authy2::telemetry::init(config.log_format);
+    authy2::install_crypto_provider();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(authy2::cli::run(cli, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err}");
+            eprintln!("error: {err}");
+            ExitCode::from(err.code)
+        }
+    }
+}
