@@ -29,8 +29,11 @@ pub struct TestApp {
     pub database: Database,
     /// The clock the server reads; tests move it forward.
     pub clock: Arc<AdjustableClock>,
+    /// The variables the server was configured with.
+    pub vars: HashMap<String, String>,
     stop: CancellationToken,
-    _storage: TestStorage,
+    /// `None` for a sibling, which shares the first server's storage.
+    _storage: Option<TestStorage>,
 }
 
 /// A user registered through the API.
@@ -102,11 +105,19 @@ impl TestApp {
             vars.insert("REDIS_KEY_PREFIX".into(), prefix.clone());
         }
         configure(&mut vars);
-        let config = Config::from_vars(vars).expect("test configuration is valid");
-        Self::start(config, storage).await
+        Self::start(vars, Some(storage)).await
     }
 
-    async fn start(config: Config, storage: TestStorage) -> TestApp {
+    /// A second server on the same database and Redis key space (another instance behind the
+    /// same load balancer), with its own configuration changes.
+    pub async fn spawn_sibling(&self, configure: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
+        let mut vars = self.vars.clone();
+        configure(&mut vars);
+        Self::start(vars, None).await
+    }
+
+    async fn start(vars: HashMap<String, String>, storage: Option<TestStorage>) -> TestApp {
+        let config = Config::from_vars(vars.clone()).expect("test configuration is valid");
         let grace = config.shutdown_grace_period;
         let database = authy2::server::open_database(&config)
             .await
@@ -128,6 +139,7 @@ impl TestApp {
             state,
             database,
             clock,
+            vars,
             stop,
             _storage: storage,
         }
