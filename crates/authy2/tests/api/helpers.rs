@@ -118,6 +118,12 @@ impl TestApp {
 
     async fn start(vars: HashMap<String, String>, storage: Option<TestStorage>) -> TestApp {
         let config = Config::from_vars(vars.clone()).expect("test configuration is valid");
+        if config.is_production() {
+            // Production never migrates on start; do what `authy2 db upgrade` would.
+            let database = authy2::server::connect(&config).await.expect("database");
+            database.upgrade().await.expect("migrations apply");
+            database.close().await;
+        }
         let grace = config.shutdown_grace_period;
         let database = authy2::server::open_database(&config)
             .await
