@@ -151,6 +151,12 @@ impl TestApp {
         }
     }
 
+    /// The server's current time.
+    pub fn clock_now(&self) -> authy2_core::Timestamp {
+        use authy2_core::Clock;
+        self.clock.now()
+    }
+
     /// Stops accepting connections (as SIGTERM would).
     pub fn shutdown(&self) {
         self.stop.cancel();
