@@ -116,18 +116,35 @@ mod tests {
             (Admin | Member, DeleteOrganization) => false,
 
             (Owner, AddMember { .. }) => true,
-            (Admin, AddMember { role: Member | Admin }) => true,
+            (
+                Admin,
+                AddMember {
+                    role: Member | Admin,
+                },
+            ) => true,
             (Admin, AddMember { role: Owner }) => false,
             (Member, AddMember { .. }) => false,
 
             (_, RemoveMember { is_self: true, .. }) => true,
             (Owner, RemoveMember { .. }) => true,
-            (Admin, RemoveMember { target: Member | Admin, .. }) => true,
+            (
+                Admin,
+                RemoveMember {
+                    target: Member | Admin,
+                    ..
+                },
+            ) => true,
             (Admin, RemoveMember { target: Owner, .. }) => false,
             (Member, RemoveMember { .. }) => false,
 
             (Owner, ChangeRole { .. }) => true,
-            (Admin, ChangeRole { from: Member | Admin, to: Member | Admin }) => true,
+            (
+                Admin,
+                ChangeRole {
+                    from: Member | Admin,
+                    to: Member | Admin,
+                },
+            ) => true,
             (Admin, ChangeRole { .. }) => false,
             (Member, ChangeRole { .. }) => false,
         }
@@ -151,17 +168,32 @@ mod tests {
     #[test]
     fn an_admin_cannot_promote_anyone_to_owner() {
         assert_eq!(
-            authorize(Admin, Action::ChangeRole { from: Admin, to: Owner }),
+            authorize(
+                Admin,
+                Action::ChangeRole {
+                    from: Admin,
+                    to: Owner
+                }
+            ),
             Err(Denied)
         );
-        assert_eq!(authorize(Admin, Action::AddMember { role: Owner }), Err(Denied));
+        assert_eq!(
+            authorize(Admin, Action::AddMember { role: Owner }),
+            Err(Denied)
+        );
     }
 
     #[test]
     fn a_member_may_leave_but_not_remove_others() {
-        let leave = Action::RemoveMember { target: Member, is_self: true };
+        let leave = Action::RemoveMember {
+            target: Member,
+            is_self: true,
+        };
         assert!(authorize(Member, leave).is_ok());
-        let remove_other = Action::RemoveMember { target: Member, is_self: false };
+        let remove_other = Action::RemoveMember {
+            target: Member,
+            is_self: false,
+        };
         assert_eq!(authorize(Member, remove_other), Err(Denied));
     }
 }

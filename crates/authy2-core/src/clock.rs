@@ -39,14 +39,20 @@ impl AdjustableClock {
 
     /// Moves the clock forward.
     pub fn advance(&self, by: Duration) {
-        let mut offset = self.offset.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut offset = self
+            .offset
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         *offset += by;
     }
 }
 
 impl Clock for AdjustableClock {
     fn now(&self) -> Timestamp {
-        let offset = *self.offset.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let offset = *self
+            .offset
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         truncate(Utc::now() + offset)
     }
 }

@@ -262,7 +262,12 @@ mod tests {
 
     #[test]
     fn implausible_tokens_are_refused_before_any_lookup() {
-        for bad in ["", "short", &"a".repeat(44), &format!("{}=", "a".repeat(42))] {
+        for bad in [
+            "",
+            "short",
+            &"a".repeat(44),
+            &format!("{}=", "a".repeat(42)),
+        ] {
             assert!(SessionToken::parse(bad).is_none(), "{bad}");
         }
     }

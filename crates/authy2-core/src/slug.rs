@@ -116,7 +116,16 @@ mod tests {
 
     #[test]
     fn rejects_invalid_slugs() {
-        for slug in ["ab", "-abc", "abc-", "Acme", "acme corp", "acme_corp", "ácme", &"x".repeat(64)] {
+        for slug in [
+            "ab",
+            "-abc",
+            "abc-",
+            "Acme",
+            "acme corp",
+            "acme_corp",
+            "ácme",
+            &"x".repeat(64),
+        ] {
             assert!(Slug::parse(slug).is_err(), "{slug}");
         }
     }

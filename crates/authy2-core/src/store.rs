@@ -75,8 +75,10 @@ pub trait UserStore: Send + Sync {
     async fn find_user_by_email(&self, normalized_email: &str) -> StoreResult<Option<User>>;
 
     /// Finds an account and its password hash by normalized email, to check a login.
-    async fn find_credentials(&self, normalized_email: &str)
-    -> StoreResult<Option<UserCredentials>>;
+    async fn find_credentials(
+        &self,
+        normalized_email: &str,
+    ) -> StoreResult<Option<UserCredentials>>;
 
     /// Finds an account and its password hash by id, to re-authenticate its owner.
     async fn find_credentials_by_id(&self, id: UserId) -> StoreResult<Option<UserCredentials>>;

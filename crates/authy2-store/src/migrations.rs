@@ -26,28 +26,28 @@ pub struct MigrationState {
 }
 
 macro_rules! migrations {
-    ($dir:literal: $($version:literal $name:literal),* $(,)?) => {
+    ($dir:literal: $($version:literal $prefix:literal $name:literal),* $(,)?) => {
         &[$(Migration {
             version: $version,
             name: $name,
-            up: include_str!(concat!("../migrations/", $dir, "/", stringify!($version), "_", $name, ".up.sql")),
-            down: include_str!(concat!("../migrations/", $dir, "/", stringify!($version), "_", $name, ".down.sql")),
+            up: include_str!(concat!("../migrations/", $dir, "/", $prefix, "_", $name, ".up.sql")),
+            down: include_str!(concat!("../migrations/", $dir, "/", $prefix, "_", $name, ".down.sql")),
         }),*]
     };
 }
 
 /// SQLite's migrations.
 pub const SQLITE: &[Migration] = migrations!("sqlite":
-    0001 "users_and_sessions",
-    0002 "organizations",
-    0003 "audit_events",
+    1 "0001" "users_and_sessions",
+    2 "0002" "organizations",
+    3 "0003" "audit_events",
 );
 
 /// PostgreSQL's migrations.
 pub const POSTGRES: &[Migration] = migrations!("postgres":
-    0001 "users_and_sessions",
-    0002 "organizations",
-    0003 "audit_events",
+    1 "0001" "users_and_sessions",
+    2 "0002" "organizations",
+    3 "0003" "audit_events",
 );
 
 /// Versions of `migrations` that are not applied, in order.

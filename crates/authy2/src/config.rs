@@ -293,9 +293,7 @@ impl Config {
             host: vars.parse("HOST")?.unwrap_or(IpAddr::from([127, 0, 0, 1])),
             port: vars.parse("PORT")?.unwrap_or(5000),
             database_url: SecretString::from(database_url),
-            database_max_connections: vars
-                .positive("DATABASE_MAX_CONNECTIONS")?
-                .unwrap_or(10),
+            database_max_connections: vars.positive("DATABASE_MAX_CONNECTIONS")?.unwrap_or(10),
             database_connect_timeout: vars
                 .duration("DATABASE_CONNECT_TIMEOUT")?
                 .unwrap_or(Duration::from_secs(5)),
@@ -402,7 +400,11 @@ pub fn parse_duration(input: &str) -> Result<Duration, String> {
         "m" => 60,
         "h" => 3_600,
         "d" => 86_400,
-        _ => return Err(format!("'{input}' is not a duration like 30s, 15m, 12h or 7d")),
+        _ => {
+            return Err(format!(
+                "'{input}' is not a duration like 30s, 15m, 12h or 7d"
+            ));
+        }
     };
     if number == 0 {
         return Err("must be longer than zero".to_owned());
@@ -416,10 +418,7 @@ struct Vars(HashMap<String, String>);
 impl Vars {
     /// A variable's value; empty counts as unset, as it does for most tools reading `.env`.
     fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
+        self.0.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
     }
 
     fn parse<T>(&self, name: &'static str) -> Result<Option<T>, ConfigError>
@@ -444,7 +443,9 @@ impl Vars {
                 raw.parse::<T>()
                     .ok()
                     .filter(|n| *n > T::default())
-                    .ok_or_else(|| ConfigError::new(name, format!("'{raw}' is not a positive whole number")))
+                    .ok_or_else(|| {
+                        ConfigError::new(name, format!("'{raw}' is not a positive whole number"))
+                    })
             })
             .transpose()
     }

@@ -121,7 +121,8 @@ impl PasswordHasher {
     pub async fn hash(&self, password: &str) -> Result<HashedPassword, HashingUnavailable> {
         let password = SecretString::from(password.to_owned());
         let inner = self.inner.clone();
-        self.run(move || inner.hash(password.expose_secret())).await?
+        self.run(move || inner.hash(password.expose_secret()))
+            .await?
     }
 
     /// Checks a password against a stored hash; with `None` (unknown account, or an account
@@ -169,7 +170,8 @@ impl Inner {
 
     fn verify(&self, password: &str, stored: Option<&HashedPassword>) -> Verification {
         let Some(stored) = stored else {
-            let _ = argon2id(&self.params).verify_password(password.as_bytes(), self.dummy_hash.as_str());
+            let _ = argon2id(&self.params)
+                .verify_password(password.as_bytes(), self.dummy_hash.as_str());
             return Verification {
                 is_valid: false,
                 upgraded_hash: None,
@@ -187,7 +189,8 @@ impl Inner {
             (is_valid, is_valid)
         } else {
             tracing::warn!("stored password hash has an unknown format");
-            let _ = argon2id(&self.params).verify_password(password.as_bytes(), self.dummy_hash.as_str());
+            let _ = argon2id(&self.params)
+                .verify_password(password.as_bytes(), self.dummy_hash.as_str());
             (false, false)
         };
         let upgraded_hash = if needs_upgrade {
@@ -232,7 +235,6 @@ pub fn is_supported_hash(encoded: &str) -> bool {
     if is_bcrypt(encoded) {
         return encoded.len() == 60;
     }
-    argon2::PasswordHash::new(encoded).is_ok_and(|hash| {
-        matches!(hash.algorithm.as_str(), "argon2id" | "argon2i" | "argon2d")
-    })
+    argon2::PasswordHash::new(encoded)
+        .is_ok_and(|hash| matches!(hash.algorithm.as_str(), "argon2id" | "argon2i" | "argon2d"))
 }

@@ -70,7 +70,11 @@ pub async fn open_database(config: &Config) -> Result<Database, StartError> {
             .await
             .map_err(|e| StartError::Migrations(e.to_string()))?;
         for migration in applied {
-            tracing::info!(version = migration.version, name = migration.name, "migration applied");
+            tracing::info!(
+                version = migration.version,
+                name = migration.name,
+                "migration applied"
+            );
         }
     }
     Ok(database)
@@ -95,13 +99,22 @@ pub fn open_redis(config: &Config) -> Result<Option<Redis>, StartError> {
 }
 
 /// Puts the application state together.
-pub fn assemble(config: Config, database: &Database, redis: Option<Redis>, clock: Arc<dyn Clock>) -> AppState {
-    let (sessions, counters): (Arc<dyn authy2_core::SessionStore>, Arc<dyn Counters>) = match redis {
+pub fn assemble(
+    config: Config,
+    database: &Database,
+    redis: Option<Redis>,
+    clock: Arc<dyn Clock>,
+) -> AppState {
+    let (sessions, counters): (Arc<dyn authy2_core::SessionStore>, Arc<dyn Counters>) = match redis
+    {
         Some(redis) => (
             Arc::new(RedisSessionStore::new(redis.clone())),
             Arc::new(RedisCounters::new(redis)),
         ),
-        None => (database.sessions(), Arc::new(MemoryCounters::new(clock.clone()))),
+        None => (
+            database.sessions(),
+            Arc::new(MemoryCounters::new(clock.clone())),
+        ),
     };
     let cost = if config.env == AppEnv::Testing {
         HashCost::TESTING
@@ -168,11 +181,15 @@ pub async fn serve(
     grace: Duration,
 ) -> std::io::Result<()> {
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum::serve(listener, service).with_graceful_shutdown(stop.clone().cancelled_owned());
+    let server =
+        axum::serve(listener, service).with_graceful_shutdown(stop.clone().cancelled_owned());
     let server = std::pin::pin!(server.into_future());
     let deadline = async {
         stop.cancelled().await;
-        tracing::info!(grace_secs = grace.as_secs(), "shutting down; finishing in-flight requests");
+        tracing::info!(
+            grace_secs = grace.as_secs(),
+            "shutting down; finishing in-flight requests"
+        );
         tokio::time::sleep(grace).await;
     };
     tokio::select! {
@@ -192,7 +209,11 @@ async fn maintain(state: AppState, stop: CancellationToken) {
             () = stop.cancelled() => return,
             _ = ticks.tick() => {}
         }
-        match state.sessions.purge_expired_sessions(state.clock.now()).await {
+        match state
+            .sessions
+            .purge_expired_sessions(state.clock.now())
+            .await
+        {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "expired sessions removed"),
             Err(err) => tracing::warn!(error = %err, "could not remove expired sessions"),
@@ -206,12 +227,18 @@ async fn maintain(state: AppState, stop: CancellationToken) {
 }
 
 /// Deletes audit events older than the retention period, batch by batch.
-pub async fn purge_audit_events(state: &AppState, stop: &CancellationToken) -> authy2_core::StoreResult<u64> {
+pub async fn purge_audit_events(
+    state: &AppState,
+    stop: &CancellationToken,
+) -> authy2_core::StoreResult<u64> {
     let retention = chrono::Duration::days(i64::from(state.config.audit_retention_days));
     let cutoff = state.clock.now() - retention;
     let mut total = 0;
     while !stop.is_cancelled() {
-        let purged = state.store.purge_audit_events(cutoff, AUDIT_PURGE_BATCH).await?;
+        let purged = state
+            .store
+            .purge_audit_events(cutoff, AUDIT_PURGE_BATCH)
+            .await?;
         total += purged;
         if purged < u64::from(AUDIT_PURGE_BATCH) {
             break;
@@ -227,14 +254,15 @@ pub async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot listen for SIGTERM");
-                let _ = interrupt.await;
-                return;
-            }
-        };
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot listen for SIGTERM");
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = interrupt => {}
             _ = terminate.recv() => {}

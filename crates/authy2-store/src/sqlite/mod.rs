@@ -39,7 +39,11 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT);
         // Each connection to an in-memory database is a database of its own.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let max_connections = if in_memory { 1 } else { options.max_connections };
+        let max_connections = if in_memory {
+            1
+        } else {
+            options.max_connections
+        };
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(options.connect_timeout)
@@ -81,8 +85,7 @@ async fn begin_migration(pool: &DbPool) -> Result<Tx, sqlx::Error> {
 }
 
 /// Owners of an organization. The write lock is already held by `begin_write`.
-const SELECT_OWNERS_LOCKED: &str =
-    "SELECT user_id FROM memberships WHERE organization_id = $1 AND role = 'owner' ORDER BY user_id";
+const SELECT_OWNERS_LOCKED: &str = "SELECT user_id FROM memberships WHERE organization_id = $1 AND role = 'owner' ORDER BY user_id";
 
 /// Owners of every organization the user belongs to.
 const SELECT_CO_OWNERS_LOCKED: &str = "SELECT organization_id, user_id FROM memberships

@@ -5,7 +5,7 @@
 use std::io::BufRead;
 use std::path::Path;
 
-use authy2_core::{DisplayName, Email, HashedPassword, ImportedUser, SystemClock, Clock};
+use authy2_core::{Clock, DisplayName, Email, HashedPassword, ImportedUser, SystemClock};
 use serde::Deserialize;
 
 use crate::cli::CommandError;
@@ -42,13 +42,18 @@ pub struct ImportReport {
 pub fn parse_import_line(line: &str) -> Result<ImportedUser, String> {
     let parsed: ImportLine = serde_json::from_str(line).map_err(|e| {
         let message = e.to_string();
-        let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m);
         format!("not a valid import record: {message}")
     })?;
     let email = Email::parse(&parsed.email).map_err(|e| format!("email {e}"))?;
-    let name = DisplayName::parse_optional(parsed.name.as_deref()).map_err(|e| format!("name {e}"))?;
+    let name =
+        DisplayName::parse_optional(parsed.name.as_deref()).map_err(|e| format!("name {e}"))?;
     if !is_supported_hash(&parsed.password_hash) {
-        return Err("password_hash must be a bcrypt ($2a$/$2b$/$2y$) or argon2 PHC string".to_owned());
+        return Err(
+            "password_hash must be a bcrypt ($2a$/$2b$/$2y$) or argon2 PHC string".to_owned(),
+        );
     }
     let created_at = parsed
         .created_at
@@ -105,7 +110,8 @@ pub async fn import_from(
     let mut batch = Vec::with_capacity(BATCH);
     for (index, line) in reader.lines().enumerate() {
         let number = index + 1;
-        let line = line.map_err(|e| CommandError::failed(format!("cannot read line {number}: {e}")))?;
+        let line =
+            line.map_err(|e| CommandError::failed(format!("cannot read line {number}: {e}")))?;
         if line.trim().is_empty() {
             continue;
         }

@@ -52,7 +52,11 @@ pub async fn db(command: DbCommand, config: &Config) -> Result<(), CommandError>
                 let applied = state
                     .applied_at
                     .map_or_else(|| "pending".to_owned(), crate::http::views::format_time);
-                println!("{:<8} {:<28} {applied}", format!("{:04}", state.version), state.name);
+                println!(
+                    "{:<8} {:<28} {applied}",
+                    format!("{:04}", state.version),
+                    state.name
+                );
             }
             Ok(())
         }
@@ -83,10 +87,11 @@ pub async fn audit(command: AuditCommand, config: Config) -> Result<(), CommandE
         }
         AuditCommand::Export { org, since, until } => {
             let scope = match org {
-                Some(id) => AuditScope::Organization(
-                    id.parse::<OrganizationId>()
-                        .map_err(|_| CommandError::usage("--org must be an organization id (UUID)"))?,
-                ),
+                Some(id) => {
+                    AuditScope::Organization(id.parse::<OrganizationId>().map_err(|_| {
+                        CommandError::usage("--org must be an organization id (UUID)")
+                    })?)
+                }
                 None => AuditScope::All,
             };
             let mut filter = AuditFilter::scope(scope);
@@ -120,14 +125,16 @@ async fn export_audit(state: &AppState, filter: &AuditFilter) -> Result<(), Comm
         for event in batch {
             let line = serde_json::to_string(&AuditEventView::from(event))
                 .map_err(|e| CommandError::failed(format!("cannot encode event: {e}")))?;
-            writeln!(out, "{line}").map_err(|e| CommandError::failed(format!("cannot write: {e}")))?;
+            writeln!(out, "{line}")
+                .map_err(|e| CommandError::failed(format!("cannot write: {e}")))?;
             exported += 1;
         }
         if !full {
             break;
         }
     }
-    out.flush().map_err(|e| CommandError::failed(format!("cannot write: {e}")))?;
+    out.flush()
+        .map_err(|e| CommandError::failed(format!("cannot write: {e}")))?;
     eprintln!("Exported {exported} audit event(s).");
     Ok(())
 }

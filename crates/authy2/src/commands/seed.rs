@@ -19,24 +19,39 @@ const USERS: &[(&str, &str)] = &[
     ("carol@example.com", "Carol Example"),
 ];
 
-/// (organization name, slug, [(member email, role)])
-const ORGANIZATIONS: &[(&str, &str, &[(&str, Role)])] = &[
-    (
-        "Acme",
-        "acme",
-        &[
+/// A sample organization and who belongs to it.
+struct SeedOrganization {
+    name: &'static str,
+    slug: &'static str,
+    members: &'static [(&'static str, Role)],
+}
+
+const ORGANIZATIONS: &[SeedOrganization] = &[
+    SeedOrganization {
+        name: "Acme",
+        slug: "acme",
+        members: &[
             ("alice@example.com", Role::Owner),
             ("bob@example.com", Role::Admin),
             ("carol@example.com", Role::Member),
         ],
-    ),
-    ("Globex", "globex", &[("bob@example.com", Role::Owner), ("alice@example.com", Role::Member)]),
+    },
+    SeedOrganization {
+        name: "Globex",
+        slug: "globex",
+        members: &[
+            ("bob@example.com", Role::Owner),
+            ("alice@example.com", Role::Member),
+        ],
+    },
 ];
 
 /// Runs the seed command.
 pub async fn seed(config: Config) -> Result<(), CommandError> {
     if config.env == AppEnv::Production {
-        return Err(CommandError::usage("seed is refused when APP_ENV=production"));
+        return Err(CommandError::usage(
+            "seed is refused when APP_ENV=production",
+        ));
     }
     let (state, database) = super::open_state(config).await?;
     let result = seed_data(&state).await;
@@ -52,7 +67,12 @@ async fn seed_data(state: &AppState) -> Result<(), CommandError> {
     let mut created = 0;
     for (email, name) in USERS {
         let email = Email::parse(email).map_err(CommandError::failed)?;
-        if state.store.find_user_by_email(email.normalized()).await?.is_some() {
+        if state
+            .store
+            .find_user_by_email(email.normalized())
+            .await?
+            .is_some()
+        {
             continue;
         }
         let hash = state
@@ -76,8 +96,8 @@ async fn seed_data(state: &AppState) -> Result<(), CommandError> {
         state.store.insert_user(user, audit).await?;
         created += 1;
     }
-    for (name, slug, members) in ORGANIZATIONS {
-        seed_organization(state, &context, name, slug, members).await?;
+    for organization in ORGANIZATIONS {
+        seed_organization(state, &context, organization).await?;
     }
     println!(
         "Seeded {created} new account(s); every seeded account's password is {SEED_PASSWORD:?}."
@@ -88,12 +108,15 @@ async fn seed_data(state: &AppState) -> Result<(), CommandError> {
 async fn seed_organization(
     state: &AppState,
     context: &AuditContext,
-    name: &str,
-    slug: &str,
-    members: &[(&str, Role)],
+    seed: &SeedOrganization,
 ) -> Result<(), CommandError> {
+    let SeedOrganization {
+        name,
+        slug,
+        members,
+    } = seed;
     let mut ids = Vec::new();
-    for (email, role) in members {
+    for (email, role) in *members {
         let user = state
             .store
             .find_user_by_email(email)
@@ -102,7 +125,9 @@ async fn seed_organization(
         ids.push((user.id, *role));
     }
     let Some(&(owner, _)) = ids.iter().find(|(_, role)| *role == Role::Owner) else {
-        return Err(CommandError::failed(format!("seed organization {slug} has no owner")));
+        return Err(CommandError::failed(format!(
+            "seed organization {slug} has no owner"
+        )));
     };
     let id = OrganizationId::generate();
     let now = state.clock.now();
@@ -117,7 +142,11 @@ async fn seed_organization(
         .in_organization(id)
         .on(AuditTarget::organization(id))
         .with("source", "seed");
-    match state.store.insert_organization(organization, owner, audit).await {
+    match state
+        .store
+        .insert_organization(organization, owner, audit)
+        .await
+    {
         Ok(_) => {}
         // Seeded before: leave it as it is now.
         Err(StoreError::Conflict(Conflict::SlugTaken)) => return Ok(()),

@@ -1,15 +1,15 @@
 //! Reading the audit log: the caller's own events, and an organization's (owner or admin).
 
-use axum::extract::State;
 use authy2_core::audit::{AuditAction, AuditFilter, AuditScope};
 use authy2_core::authz::Action;
 use authy2_core::{Timestamp, UserId, ValidationErrors};
+use axum::extract::State;
 
+use super::ApiError;
 use super::envelope::{ApiResponse, ErrorEnvelope, SuccessEnvelope};
 use super::extract::{CurrentUser, OrgMember};
 use super::query::QueryParams;
 use super::views::AuditEventView;
-use super::ApiError;
 use crate::state::AppState;
 
 /// Events the caller did, or that were done to their account, newest first.
@@ -65,7 +65,12 @@ pub async fn list_organization_audit_events(
     query: QueryParams,
 ) -> Result<ApiResponse<Vec<AuditEventView>>, ApiError> {
     member.require(Action::ViewAuditLog)?;
-    list(&state, AuditScope::Organization(member.organization_id()), &query).await
+    list(
+        &state,
+        AuditScope::Organization(member.organization_id()),
+        &query,
+    )
+    .await
 }
 
 async fn list(
@@ -78,7 +83,8 @@ async fn list(
         scope,
         action: query.parse("action", &mut errors, |raw| raw.parse::<AuditAction>()),
         actor_id: query.parse("actor_id", &mut errors, |raw| {
-            raw.parse::<UserId>().map_err(|_| "must be a UUID".to_owned())
+            raw.parse::<UserId>()
+                .map_err(|_| "must be a UUID".to_owned())
         }),
         since: query.parse("since", &mut errors, parse_time),
         until: query.parse("until", &mut errors, parse_time),
@@ -91,7 +97,11 @@ async fn list(
     }
     errors.into_result()?;
     let events = state.store.list_audit_events(&filter, page).await?;
-    Ok(ApiResponse::page("Audit events", events, AuditEventView::from))
+    Ok(ApiResponse::page(
+        "Audit events",
+        events,
+        AuditEventView::from,
+    ))
 }
 
 /// An RFC 3339 time, converted to UTC.

@@ -1,15 +1,18 @@
 //! Authentication: register, login, logout, the current session, and the caller's sessions.
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
 use authy2_core::audit::{AuditAction, AuditEvent, AuditTarget};
 use authy2_core::email::normalize_for_lookup;
 use authy2_core::password::{self, NewPassword};
-use authy2_core::{AuthMethod, DisplayName, Email, NewSession, NewUser, SessionId, UserId, ValidationErrors};
+use authy2_core::{
+    AuthMethod, DisplayName, Email, NewSession, NewUser, SessionId, UserId, ValidationErrors,
+};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::ApiError;
 use super::context::RequestContext;
 use super::cookies;
 use super::envelope::{ApiResponse, ErrorEnvelope, SuccessEnvelope};
@@ -17,7 +20,6 @@ use super::extract::CurrentUser;
 use super::json::ApiJson;
 use super::query::QueryParams;
 use super::views::{AuthenticatedView, NewSessionView, SessionView, UserSessionView, UserView};
-use super::ApiError;
 use crate::ratelimit::RateLimitError;
 use crate::state::AppState;
 
@@ -99,7 +101,11 @@ pub async fn register(
     };
     let user = state.store.insert_user(new_user, audit).await?;
     let session = start_session(&state, &context, user.id, AuthMethod::Password).await?;
-    Ok(signed_in(&state, ApiResponse::created("Account created", authenticated(&user, &session)), &session))
+    Ok(signed_in(
+        &state,
+        ApiResponse::created("Account created", authenticated(&user, &session)),
+        &session,
+    ))
 }
 
 /// Signs in with email and password.
@@ -125,7 +131,10 @@ pub async fn login(
     }
     // No password can be longer than this, so it is refused before costing a hash.
     if body.password.chars().count() > password::MAX_CHARS {
-        errors.add("password", format!("must be at most {} characters", password::MAX_CHARS));
+        errors.add(
+            "password",
+            format!("must be at most {} characters", password::MAX_CHARS),
+        );
     }
     errors.into_result()?;
 
@@ -133,7 +142,14 @@ pub async fn login(
     let attempt = match state.limiter.begin_login(&normalized, ip.as_deref()).await {
         Ok(attempt) => attempt,
         Err(err) => {
-            return Err(rate_limited(&state, &context, err, AuditAction::AuthLogin, Some(body.email.trim())).await);
+            return Err(rate_limited(
+                &state,
+                &context,
+                err,
+                AuditAction::AuthLogin,
+                Some(body.email.trim()),
+            )
+            .await);
         }
     };
     let credentials = state.store.find_credentials(&normalized).await?;
@@ -174,11 +190,18 @@ pub async fn login(
         Ok(user) => user,
         Err(err) => {
             // No session without its audit record.
-            let _ = state.sessions.revoke_session(user_id, session.session.id).await;
+            let _ = state
+                .sessions
+                .revoke_session(user_id, session.session.id)
+                .await;
             return Err(err.into());
         }
     };
-    Ok(signed_in(&state, ApiResponse::ok("Logged in", authenticated(&user, &session)), &session))
+    Ok(signed_in(
+        &state,
+        ApiResponse::ok("Logged in", authenticated(&user, &session)),
+        &session,
+    ))
 }
 
 /// Ends the current session and clears the cookie.
@@ -210,7 +233,11 @@ pub async fn logout(
     response
 }
 
-async fn revoke_current(state: &AppState, context: &RequestContext, caller: &CurrentUser) -> Result<(), ApiError> {
+async fn revoke_current(
+    state: &AppState,
+    context: &RequestContext,
+    caller: &CurrentUser,
+) -> Result<(), ApiError> {
     let audit = AuditEvent::success(AuditAction::AuthLogout, &context.audit(), state.clock.now())
         .by(caller.user.id)
         .on(AuditTarget::session(caller.session.id));
@@ -266,9 +293,11 @@ pub async fn list_sessions(
         .sessions
         .list_user_sessions(caller.user.id, state.clock.now())
         .await?;
-    Ok(ApiResponse::page("Active sessions", page.slice(sessions), |session| {
-        SessionView::new(&session, &caller.session)
-    }))
+    Ok(ApiResponse::page(
+        "Active sessions",
+        page.slice(sessions),
+        |session| SessionView::new(&session, &caller.session),
+    ))
 }
 
 /// Revokes one of the caller's sessions.
@@ -298,9 +327,13 @@ pub async fn revoke_session(
     if !owned {
         return Err(ApiError::NotFound("session"));
     }
-    let audit = AuditEvent::success(AuditAction::SessionRevoked, &context.audit(), state.clock.now())
-        .by(caller.user.id)
-        .on(AuditTarget::session(id));
+    let audit = AuditEvent::success(
+        AuditAction::SessionRevoked,
+        &context.audit(),
+        state.clock.now(),
+    )
+    .by(caller.user.id)
+    .on(AuditTarget::session(id));
     state.store.append_audit_event(audit).await?;
     if !state.sessions.revoke_session(caller.user.id, id).await? {
         return Err(ApiError::NotFound("session"));
@@ -340,8 +373,11 @@ fn authenticated(user: &authy2_core::User, new: &NewSession) -> AuthenticatedVie
 /// Adds the session cookie to a sign-in response.
 fn signed_in(state: &AppState, response: impl IntoResponse, session: &NewSession) -> Response {
     let max_age = state.config.session_lifetime.absolute.num_seconds();
-    let cookie: HeaderValue =
-        cookies::session_cookie(session.token.expose(), max_age, state.config.is_production());
+    let cookie: HeaderValue = cookies::session_cookie(
+        session.token.expose(),
+        max_age,
+        state.config.is_production(),
+    );
     let mut response = response.into_response();
     response.headers_mut().append(header::SET_COOKIE, cookie);
     response
@@ -356,9 +392,13 @@ pub(crate) async fn rate_limited(
     email: Option<&str>,
 ) -> ApiError {
     if let RateLimitError::Limited(limited) = &err {
-        let mut event = AuditEvent::failure(AuditAction::AuthRateLimited, &context.audit(), state.clock.now())
-            .with("attempted_action", attempted.as_str())
-            .with("limit", limited.limit);
+        let mut event = AuditEvent::failure(
+            AuditAction::AuthRateLimited,
+            &context.audit(),
+            state.clock.now(),
+        )
+        .with("attempted_action", attempted.as_str())
+        .with("limit", limited.limit);
         if let Some(email) = email {
             event = event.about_email(email);
         }

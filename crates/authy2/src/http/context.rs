@@ -5,11 +5,11 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
+use authy2_core::AuditContext;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use authy2_core::AuditContext;
 use serde_json::json;
 use tracing::Instrument;
 
@@ -60,7 +60,9 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestContext {
             .extensions
             .get::<RequestContext>()
             .cloned()
-            .ok_or_else(|| super::ApiError::Internal("request context middleware is missing".into()))
+            .ok_or_else(|| {
+                super::ApiError::Internal("request context middleware is missing".into())
+            })
     }
 }
 
@@ -75,7 +77,11 @@ pub fn accept_request_id(value: &str) -> Option<&str> {
 }
 
 /// The middleware itself.
-pub async fn request_context(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn request_context(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let request_id = request
         .headers()
@@ -87,7 +93,8 @@ pub async fn request_context(State(state): State<AppState>, mut request: Request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip());
-    let client_ip = super::client_ip::resolve(peer, request.headers(), &state.config.trusted_proxies);
+    let client_ip =
+        super::client_ip::resolve(peer, request.headers(), &state.config.trusted_proxies);
     let user_agent = request
         .headers()
         .get(header::USER_AGENT)
@@ -147,12 +154,14 @@ fn envelope_bare_error(bare: Response, request_id: String) -> Response {
         StatusCode::NOT_FOUND => ("NOT_FOUND", "No route matches this path"),
         StatusCode::METHOD_NOT_ALLOWED => ("METHOD_NOT_ALLOWED", "Method not allowed on this path"),
         StatusCode::PAYLOAD_TOO_LARGE => ("PAYLOAD_TOO_LARGE", "Request body is too large"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ("UNSUPPORTED_MEDIA_TYPE", "Request body must be application/json")
-        }
-        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => {
-            ("SERVICE_UNAVAILABLE", "The request could not be completed in time")
-        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "UNSUPPORTED_MEDIA_TYPE",
+            "Request body must be application/json",
+        ),
+        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => (
+            "SERVICE_UNAVAILABLE",
+            "The request could not be completed in time",
+        ),
         StatusCode::TOO_MANY_REQUESTS => ("RATE_LIMITED", "Too many requests; try again later"),
         status if status.is_server_error() => ("INTERNAL_ERROR", "Internal server error"),
         _ => ("BAD_REQUEST", "Bad request"),

@@ -80,7 +80,11 @@ impl<T: Serialize> ApiResponse<T> {
 
 impl<T: Serialize> ApiResponse<Vec<T>> {
     /// 200 with one page of a list.
-    pub fn page<U>(message: &'static str, page: authy2_core::Page<U>, view: impl FnMut(U) -> T) -> Self {
+    pub fn page<U>(
+        message: &'static str,
+        page: authy2_core::Page<U>,
+        view: impl FnMut(U) -> T,
+    ) -> Self {
         let meta = PageMeta::from(&page);
         Self {
             status: StatusCode::OK,

@@ -1,9 +1,9 @@
 //! One error type for every handler and extractor; it becomes the failure envelope.
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use authy2_core::store::Conflict;
 use authy2_core::{StoreError, ValidationErrors};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::envelope::{current_request_id, error_response};
@@ -108,7 +108,12 @@ fn conflict_details(conflict: Conflict) -> Value {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, kind, message, details) = match &self {
-            Self::BadRequest(message) => (StatusCode::BAD_REQUEST, "BAD_REQUEST", message.clone(), json!({})),
+            Self::BadRequest(message) => (
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                message.clone(),
+                json!({}),
+            ),
             Self::Validation(errors) => (
                 StatusCode::BAD_REQUEST,
                 "VALIDATION_ERROR",

@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
+use authy2_core::authz::{self, Action};
+use authy2_core::{Membership, OrganizationId, Session, SessionToken, User};
 use axum::extract::{FromRequestParts, Path};
 use axum::http::header;
 use axum::http::request::Parts;
-use authy2_core::authz::{self, Action};
-use authy2_core::{Membership, OrganizationId, Session, SessionToken, User};
 
 use super::ApiError;
 use super::cookies::{self, SESSION_COOKIE};
@@ -36,7 +36,10 @@ pub struct CurrentUser {
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(known) = parts.extensions.get::<CurrentUser>() {
             return Ok(known.clone());
         }
@@ -68,8 +71,12 @@ impl FromRequestParts<AppState> for CurrentUser {
 /// string is never looked at.
 fn presented_token(parts: &Parts) -> Result<(&str, Credential), ApiError> {
     if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-        let value = value.to_str().map_err(|_| ApiError::AuthenticationRequired)?;
-        let (scheme, token) = value.split_once(' ').ok_or(ApiError::AuthenticationRequired)?;
+        let value = value
+            .to_str()
+            .map_err(|_| ApiError::AuthenticationRequired)?;
+        let (scheme, token) = value
+            .split_once(' ')
+            .ok_or(ApiError::AuthenticationRequired)?;
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(ApiError::AuthenticationRequired);
         }
@@ -104,7 +111,10 @@ impl OrgMember {
 impl FromRequestParts<AppState> for OrgMember {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let caller = CurrentUser::from_request_parts(parts, state).await?;
         let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
             .await

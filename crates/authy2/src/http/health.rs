@@ -10,7 +10,9 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::envelope::{ApiResponse, ErrorEnvelope, SuccessEnvelope, current_request_id, error_response};
+use super::envelope::{
+    ApiResponse, ErrorEnvelope, SuccessEnvelope, current_request_id, error_response,
+};
 use crate::state::AppState;
 
 /// How long each dependency gets to answer.
@@ -49,10 +51,8 @@ pub struct Health {
     )
 )]
 pub async fn health(State(state): State<AppState>) -> Response {
-    let (database, sessions) = tokio::join!(
-        check(state.store.ping()),
-        check(state.sessions.ping()),
-    );
+    let (database, sessions) =
+        tokio::join!(check(state.store.ping()), check(state.sessions.ping()),);
     let checks = HealthChecks {
         database,
         session_store: sessions,

@@ -1,21 +1,21 @@
 //! Organization members: list, add, change role, remove.
 
-use axum::extract::{Path, State};
 use authy2_core::audit::{AuditAction, AuditEvent, AuditTarget};
 use authy2_core::authz::Action;
 use authy2_core::email::normalize_for_lookup;
 use authy2_core::organization::Member;
 use authy2_core::{Role, UserId};
+use axum::extract::{Path, State};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::ApiError;
 use super::context::RequestContext;
 use super::envelope::{ApiResponse, ErrorEnvelope, SuccessEnvelope};
 use super::extract::OrgMember;
 use super::json::ApiJson;
 use super::query::QueryParams;
 use super::views::MemberView;
-use super::ApiError;
 use crate::state::AppState;
 
 /// An existing user to add.
@@ -91,7 +91,9 @@ pub async fn add_member(
     ApiJson(body): ApiJson<AddMemberRequest>,
 ) -> Result<ApiResponse<MemberView>, ApiError> {
     let role = match body.role.as_deref() {
-        Some(role) => role.parse::<Role>().map_err(|e| ApiError::invalid("role", e))?,
+        Some(role) => role
+            .parse::<Role>()
+            .map_err(|e| ApiError::invalid("role", e))?,
         None => Role::Member,
     };
     member.require(Action::AddMember { role })?;
@@ -115,7 +117,10 @@ pub async fn add_member(
         .store
         .add_member(organization, user.id, role, now, audit)
         .await?;
-    Ok(ApiResponse::created("Member added", MemberView::from(added)))
+    Ok(ApiResponse::created(
+        "Member added",
+        MemberView::from(added),
+    ))
 }
 
 /// Removes a member (owner or admin; admins cannot remove owners; anyone may leave).
@@ -147,12 +152,16 @@ pub async fn remove_member(
         is_self,
     })?;
     let organization = member.organization_id();
-    let audit = AuditEvent::success(AuditAction::MemberRemoved, &context.audit(), state.clock.now())
-        .by(member.caller.user.id)
-        .in_organization(organization)
-        .on(AuditTarget::user(target.user_id))
-        .with("role", target.role.as_str())
-        .with("left", is_self);
+    let audit = AuditEvent::success(
+        AuditAction::MemberRemoved,
+        &context.audit(),
+        state.clock.now(),
+    )
+    .by(member.caller.user.id)
+    .in_organization(organization)
+    .on(AuditTarget::user(target.user_id))
+    .with("role", target.role.as_str())
+    .with("left", is_self);
     state
         .store
         .remove_member(organization, target.user_id, target.role, audit)
@@ -185,19 +194,26 @@ pub async fn change_member_role(
     Path((_, user_id)): Path<(String, String)>,
     ApiJson(body): ApiJson<ChangeRoleRequest>,
 ) -> Result<ApiResponse<MemberView>, ApiError> {
-    let role: Role = body.role.parse().map_err(|e| ApiError::invalid("role", e))?;
+    let role: Role = body
+        .role
+        .parse()
+        .map_err(|e| ApiError::invalid("role", e))?;
     let target = find_target(&state, &member, &user_id).await?;
     member.require(Action::ChangeRole {
         from: target.role,
         to: role,
     })?;
     let organization = member.organization_id();
-    let audit = AuditEvent::success(AuditAction::MemberRoleChanged, &context.audit(), state.clock.now())
-        .by(member.caller.user.id)
-        .in_organization(organization)
-        .on(AuditTarget::user(target.user_id))
-        .with("from", target.role.as_str())
-        .with("to", role.as_str());
+    let audit = AuditEvent::success(
+        AuditAction::MemberRoleChanged,
+        &context.audit(),
+        state.clock.now(),
+    )
+    .by(member.caller.user.id)
+    .in_organization(organization)
+    .on(AuditTarget::user(target.user_id))
+    .with("from", target.role.as_str())
+    .with("to", role.as_str());
     let changed = state
         .store
         .change_member_role(organization, target.user_id, target.role, role, audit)
@@ -206,7 +222,11 @@ pub async fn change_member_role(
 }
 
 /// The member named by the path, in the caller's organization.
-async fn find_target(state: &AppState, member: &OrgMember, user_id: &str) -> Result<Member, ApiError> {
+async fn find_target(
+    state: &AppState,
+    member: &OrgMember,
+    user_id: &str,
+) -> Result<Member, ApiError> {
     let user_id: UserId = user_id.parse().map_err(|_| ApiError::NotFound("member"))?;
     state
         .store

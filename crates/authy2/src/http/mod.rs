@@ -48,7 +48,11 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::me))
         .routes(routes!(auth::list_sessions))
         .routes(routes!(auth::revoke_session))
-        .routes(routes!(users::get_profile, users::update_profile, users::delete_account))
+        .routes(routes!(
+            users::get_profile,
+            users::update_profile,
+            users::delete_account
+        ))
         .routes(routes!(users::change_password))
         .routes(routes!(users::list_my_organizations))
         .routes(routes!(audit::list_my_audit_events))

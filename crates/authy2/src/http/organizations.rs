@@ -1,21 +1,21 @@
 //! Organizations: create, read, rename, delete. Who may do what is decided by
 //! `authy2_core::authz`; the membership is loaded by the `OrgMember` extractor.
 
-use axum::extract::State;
 use authy2_core::audit::{AuditAction, AuditEvent, AuditTarget};
 use authy2_core::authz::Action;
 use authy2_core::organization::{NewOrganization, OrganizationName, OrganizationUpdate};
 use authy2_core::store::Conflict;
 use authy2_core::{OrganizationId, Slug, StoreError, ValidationErrors};
+use axum::extract::State;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::ApiError;
 use super::context::RequestContext;
 use super::envelope::{ApiResponse, ErrorEnvelope, SuccessEnvelope};
 use super::extract::{CurrentUser, OrgMember};
 use super::json::ApiJson;
 use super::views::OrganizationView;
-use super::ApiError;
 use crate::state::AppState;
 
 /// A new organization.
@@ -26,7 +26,12 @@ pub struct CreateOrganizationRequest {
     #[schema(min_length = 1, max_length = 100, example = "Acme Corp")]
     pub name: String,
     /// 3–63 of `[a-z0-9-]`, not starting or ending with `-`; derived from the name when absent.
-    #[schema(min_length = 3, max_length = 63, pattern = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", example = "acme-corp")]
+    #[schema(
+        min_length = 3,
+        max_length = 63,
+        pattern = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$",
+        example = "acme-corp"
+    )]
     pub slug: Option<String>,
 }
 
@@ -38,7 +43,11 @@ pub struct UpdateOrganizationRequest {
     #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// 3–63 of `[a-z0-9-]`, not starting or ending with `-`.
-    #[schema(min_length = 3, max_length = 63, pattern = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")]
+    #[schema(
+        min_length = 3,
+        max_length = 63,
+        pattern = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+    )]
     pub slug: Option<String>,
 }
 
@@ -89,7 +98,11 @@ pub async fn create_organization(
             slug,
             created_at: now,
         };
-        match state.store.insert_organization(new, caller.user.id, audit).await {
+        match state
+            .store
+            .insert_organization(new, caller.user.id, audit)
+            .await
+        {
             Ok(organization) => {
                 return Ok(ApiResponse::created(
                     "Organization created",
@@ -114,7 +127,9 @@ pub async fn create_organization(
         (status = 404, description = "`NOT_FOUND`: no such organization, or the caller is not a member", body = ErrorEnvelope),
     )
 )]
-pub async fn get_organization(member: OrgMember) -> Result<ApiResponse<OrganizationView>, ApiError> {
+pub async fn get_organization(
+    member: OrgMember,
+) -> Result<ApiResponse<OrganizationView>, ApiError> {
     member.require(Action::ViewOrganization)?;
     Ok(ApiResponse::ok(
         "Organization",
@@ -174,8 +189,14 @@ pub async fn update_organization(
     if let Some(slug) = &update.slug {
         audit = audit.with("slug", slug.as_str());
     }
-    let organization = state.store.update_organization(id, update, now, audit).await?;
-    Ok(ApiResponse::ok("Organization updated", OrganizationView::from(&organization)))
+    let organization = state
+        .store
+        .update_organization(id, update, now, audit)
+        .await?;
+    Ok(ApiResponse::ok(
+        "Organization updated",
+        OrganizationView::from(&organization),
+    ))
 }
 
 /// Deletes an organization with its memberships (owner only).
@@ -197,11 +218,15 @@ pub async fn delete_organization(
 ) -> Result<ApiResponse<Option<()>>, ApiError> {
     member.require(Action::DeleteOrganization)?;
     let id = member.organization_id();
-    let audit = AuditEvent::success(AuditAction::OrganizationDeleted, &context.audit(), state.clock.now())
-        .by(member.caller.user.id)
-        .in_organization(id)
-        .on(AuditTarget::organization(id))
-        .with("slug", member.membership.organization.slug.as_str());
+    let audit = AuditEvent::success(
+        AuditAction::OrganizationDeleted,
+        &context.audit(),
+        state.clock.now(),
+    )
+    .by(member.caller.user.id)
+    .in_organization(id)
+    .on(AuditTarget::organization(id))
+    .with("slug", member.membership.organization.slug.as_str());
     state.store.delete_organization(id, audit).await?;
     Ok(ApiResponse::ok("Organization deleted", None))
 }

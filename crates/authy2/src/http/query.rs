@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 
+use authy2_core::{PageRequest, ValidationErrors};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use authy2_core::{PageRequest, ValidationErrors};
 
 use super::ApiError;
 
@@ -21,7 +21,10 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
         };
         let mut params = HashMap::new();
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-            if params.insert(key.clone().into_owned(), value.into_owned()).is_some() {
+            if params
+                .insert(key.clone().into_owned(), value.into_owned())
+                .is_some()
+            {
                 return Err(ApiError::invalid(&key, "must be given once"));
             }
         }
@@ -32,7 +35,10 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
 impl QueryParams {
     /// A raw parameter, when present and not empty.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     /// Parses one parameter, recording a failure under its name.

@@ -119,7 +119,11 @@ fn is_cross_site_cookie_request(request: &Request, allowed: &[AllowedOrigin]) ->
 
 /// Whether an `Origin` or `Referer` value names this server (`host`, the request's `Host`
 /// header) or one of the allowed origins.
-pub fn is_same_or_allowed_origin(source: &str, host: Option<&str>, allowed: &[AllowedOrigin]) -> bool {
+pub fn is_same_or_allowed_origin(
+    source: &str,
+    host: Option<&str>,
+    allowed: &[AllowedOrigin],
+) -> bool {
     let Some((scheme, rest)) = source.split_once("://") else {
         return false; // "null", or garbage
     };
@@ -130,7 +134,11 @@ pub fn is_same_or_allowed_origin(source: &str, host: Option<&str>, allowed: &[Al
     if authority.is_empty() || authority.contains('@') {
         return false;
     }
-    let origin = format!("{}://{}", scheme.to_ascii_lowercase(), authority.to_ascii_lowercase());
+    let origin = format!(
+        "{}://{}",
+        scheme.to_ascii_lowercase(),
+        authority.to_ascii_lowercase()
+    );
     if allowed.iter().any(|a| a.as_str() == origin) {
         return true;
     }

@@ -1,14 +1,15 @@
 //! The caller's own account: profile, password, deletion, and their organizations.
 
+use authy2_core::DisplayName;
+use authy2_core::audit::{AuditAction, AuditEvent, AuditTarget};
+use authy2_core::password::{self, NewPassword};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use authy2_core::audit::{AuditAction, AuditEvent, AuditTarget};
-use authy2_core::password::{self, NewPassword};
-use authy2_core::DisplayName;
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
+use super::ApiError;
 use super::auth::rate_limited;
 use super::context::RequestContext;
 use super::cookies;
@@ -17,7 +18,6 @@ use super::extract::CurrentUser;
 use super::json::ApiJson;
 use super::query::QueryParams;
 use super::views::{OrganizationWithRoleView, UserView};
-use super::ApiError;
 use crate::state::AppState;
 
 /// Profile fields to change; an absent field is left as it is, `null` clears it.
@@ -87,9 +87,13 @@ pub async fn update_profile(
     ApiJson(body): ApiJson<UpdateProfileRequest>,
 ) -> Result<ApiResponse<UserView>, ApiError> {
     let Some(name) = body.name else {
-        return Ok(ApiResponse::ok("Nothing to change", UserView::from(&caller.user)));
+        return Ok(ApiResponse::ok(
+            "Nothing to change",
+            UserView::from(&caller.user),
+        ));
     };
-    let name = DisplayName::parse_optional(name.as_deref()).map_err(|e| ApiError::invalid("name", e))?;
+    let name =
+        DisplayName::parse_optional(name.as_deref()).map_err(|e| ApiError::invalid("name", e))?;
     let now = state.clock.now();
     let audit = AuditEvent::success(AuditAction::UserUpdated, &context.audit(), now)
         .by(caller.user.id)
@@ -123,7 +127,14 @@ pub async fn change_password(
 ) -> Result<ApiResponse<Option<()>>, ApiError> {
     let new_password = NewPassword::parse(&body.new_password, &caller.user.email)
         .map_err(|e| ApiError::invalid("new_password", e))?;
-    reauthenticate(&state, &context, &caller, &body.current_password, AuditAction::UserPasswordChanged).await?;
+    reauthenticate(
+        &state,
+        &context,
+        &caller,
+        &body.current_password,
+        AuditAction::UserPasswordChanged,
+    )
+    .await?;
     let hash = state.hasher.hash(new_password.expose()).await?;
     let now = state.clock.now();
     let audit = AuditEvent::success(AuditAction::UserPasswordChanged, &context.audit(), now)
@@ -160,14 +171,28 @@ pub async fn delete_account(
     caller: CurrentUser,
     ApiJson(body): ApiJson<DeleteAccountRequest>,
 ) -> Result<Response, ApiError> {
-    reauthenticate(&state, &context, &caller, &body.password, AuditAction::UserDeleted).await?;
-    let audit = AuditEvent::success(AuditAction::UserDeleted, &context.audit(), state.clock.now())
-        .by(caller.user.id)
-        .on(AuditTarget::user(caller.user.id))
-        .about_email(caller.user.email.as_str());
+    reauthenticate(
+        &state,
+        &context,
+        &caller,
+        &body.password,
+        AuditAction::UserDeleted,
+    )
+    .await?;
+    let audit = AuditEvent::success(
+        AuditAction::UserDeleted,
+        &context.audit(),
+        state.clock.now(),
+    )
+    .by(caller.user.id)
+    .on(AuditTarget::user(caller.user.id))
+    .about_email(caller.user.email.as_str());
     state.store.delete_user(caller.user.id, audit).await?;
     // SQL sessions went with the account; sessions elsewhere (Redis) go now.
-    state.sessions.revoke_user_sessions(caller.user.id, None).await?;
+    state
+        .sessions
+        .revoke_user_sessions(caller.user.id, None)
+        .await?;
     let mut response = ApiResponse::ok("Account deleted", None::<()>).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
@@ -200,7 +225,11 @@ pub async fn list_my_organizations(
         .store
         .list_user_organizations(caller.user.id, page)
         .await?;
-    Ok(ApiResponse::page("Your organizations", organizations, OrganizationWithRoleView::from))
+    Ok(ApiResponse::page(
+        "Your organizations",
+        organizations,
+        OrganizationWithRoleView::from,
+    ))
 }
 
 /// Proves the caller knows the account's password before a sensitive change. Rate limited per

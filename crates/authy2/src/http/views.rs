@@ -273,7 +273,10 @@ impl From<AuditEvent> for AuditEventView {
                 user_agent: event.actor_user_agent,
             },
             organization_id: event.organization_id.map(|id| id.as_uuid()),
-            target: event.target.map(|t| AuditTargetView { kind: t.kind, id: t.id }),
+            target: event.target.map(|t| AuditTargetView {
+                kind: t.kind,
+                id: t.id,
+            }),
             request_id: event.request_id,
             metadata: Value::Object(metadata),
         }

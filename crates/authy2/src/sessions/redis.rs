@@ -50,7 +50,10 @@ impl StoredSession {
 
     fn into_session(self, token_hash: TokenHash) -> StoreResult<Session> {
         let auth_method = AuthMethod::parse(&self.auth_method).ok_or_else(|| {
-            StoreError::Internal(format!("stored auth_method {:?} is invalid", self.auth_method))
+            StoreError::Internal(format!(
+                "stored auth_method {:?} is invalid",
+                self.auth_method
+            ))
         })?;
         Ok(Session {
             id: self.id,
@@ -69,16 +72,22 @@ impl StoredSession {
 
 /// Deletes one of a user's sessions if it is theirs.
 /// KEYS[1] = user's hash; ARGV[1] = session id; ARGV[2] = session key prefix.
-static REVOKE_ONE: LazyLock<Script> = LazyLock::new(|| Script::new(r"
+static REVOKE_ONE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 local hash = redis.call('HGET', KEYS[1], ARGV[1])
 if not hash then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 return redis.call('DEL', ARGV[2] .. hash)
-"));
+",
+    )
+});
 
 /// Deletes all of a user's sessions but one (ARGV[2], may be empty).
 /// KEYS[1] = user's hash; ARGV[1] = session key prefix.
-static REVOKE_ALL: LazyLock<Script> = LazyLock::new(|| Script::new(r"
+static REVOKE_ALL: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 local entries = redis.call('HGETALL', KEYS[1])
 local revoked = 0
 for i = 1, #entries, 2 do
@@ -88,7 +97,9 @@ for i = 1, #entries, 2 do
   end
 end
 return revoked
-"));
+",
+    )
+});
 
 /// Rewrites a session only if it still exists, so that a revocation racing with a touch wins.
 /// KEYS[1] = session key; ARGV[1] = JSON; ARGV[2] = TTL in ms.
@@ -159,7 +170,11 @@ impl SessionStore for RedisSessionStore {
                 )),
             )
             .ignore()
-            .hset(&user_key, session.id.to_string(), session.token_hash.to_hex())
+            .hset(
+                &user_key,
+                session.id.to_string(),
+                session.token_hash.to_hex(),
+            )
             .ignore()
             .pexpire(&user_key, index_ttl)
             .ignore()
@@ -247,7 +262,11 @@ impl SessionStore for RedisSessionStore {
         Ok(deleted > 0)
     }
 
-    async fn revoke_user_sessions(&self, user: UserId, keep: Option<SessionId>) -> StoreResult<u64> {
+    async fn revoke_user_sessions(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+    ) -> StoreResult<u64> {
         let revoked: i64 = REVOKE_ALL
             .key(self.user_key(user))
             .arg(self.session_key_prefix())

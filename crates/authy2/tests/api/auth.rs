@@ -28,7 +28,10 @@ async fn register_creates_an_account_and_a_session() {
     assert_eq!(session["current"], true);
 
     let cookie = response.header("set-cookie").unwrap();
-    assert!(cookie.starts_with(&format!("authy_session={token};")), "{cookie}");
+    assert!(
+        cookie.starts_with(&format!("authy_session={token};")),
+        "{cookie}"
+    );
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(cookie.contains(attribute), "{cookie}");
     }
@@ -43,7 +46,11 @@ async fn the_same_email_in_another_case_is_a_conflict() {
     let app = TestApp::spawn().await;
     app.register("grace@example.com").await;
     let response = app
-        .post("/api/v1/auth/register", None, json!({ "email": "GRACE@example.com", "password": PASSWORD }))
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({ "email": "GRACE@example.com", "password": PASSWORD }),
+        )
         .await
         .expect_error(409, "CONFLICT");
     assert!(response.body["error"]["details"]["email"].is_array());
@@ -53,8 +60,16 @@ async fn the_same_email_in_another_case_is_a_conflict() {
 async fn concurrent_registrations_of_one_email_make_exactly_one_account() {
     let app = TestApp::spawn().await;
     let attempts = (0..8).map(|i| {
-        let email = if i % 2 == 0 { "race@example.com" } else { "RACE@example.com" };
-        app.post("/api/v1/auth/register", None, json!({ "email": email, "password": PASSWORD }))
+        let email = if i % 2 == 0 {
+            "race@example.com"
+        } else {
+            "RACE@example.com"
+        };
+        app.post(
+            "/api/v1/auth/register",
+            None,
+            json!({ "email": email, "password": PASSWORD }),
+        )
     });
     let responses = futures_util::future::join_all(attempts).await;
     let created = responses.iter().filter(|r| r.status == 201).count();
@@ -66,23 +81,49 @@ async fn concurrent_registrations_of_one_email_make_exactly_one_account() {
 async fn registration_rules_are_reported_per_field() {
     let app = TestApp::spawn().await;
     let cases = [
-        (json!({ "email": "not-an-email", "password": PASSWORD }), "email"),
-        (json!({ "email": "a@example.com", "password": "short" }), "password"),
-        (json!({ "email": "a@example.com", "password": "x".repeat(129) }), "password"),
-        (json!({ "email": "a@example.com", "password": "password123" }), "password"),
-        (json!({ "email": "margaret.hamilton@example.com", "password": "I am Margaret.Hamilton!" }), "password"),
-        (json!({ "email": "a@example.com", "password": PASSWORD, "name": "n".repeat(101) }), "name"),
+        (
+            json!({ "email": "not-an-email", "password": PASSWORD }),
+            "email",
+        ),
+        (
+            json!({ "email": "a@example.com", "password": "short" }),
+            "password",
+        ),
+        (
+            json!({ "email": "a@example.com", "password": "x".repeat(129) }),
+            "password",
+        ),
+        (
+            json!({ "email": "a@example.com", "password": "password123" }),
+            "password",
+        ),
+        (
+            json!({ "email": "margaret.hamilton@example.com", "password": "I am Margaret.Hamilton!" }),
+            "password",
+        ),
+        (
+            json!({ "email": "a@example.com", "password": PASSWORD, "name": "n".repeat(101) }),
+            "name",
+        ),
     ];
     for (body, field) in cases {
         let response = app
             .post("/api/v1/auth/register", None, body.clone())
             .await
             .expect_error(400, "VALIDATION_ERROR");
-        assert!(response.body["error"]["details"][field].is_array(), "{body} → {}", response.body);
+        assert!(
+            response.body["error"]["details"][field].is_array(),
+            "{body} → {}",
+            response.body
+        );
     }
     // Several bad fields are reported together.
     let response = app
-        .post("/api/v1/auth/register", None, json!({ "email": "bad", "password": "short", "name": "n".repeat(101) }))
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({ "email": "bad", "password": "short", "name": "n".repeat(101) }),
+        )
         .await
         .expect_error(400, "VALIDATION_ERROR");
     let details = response.body["error"]["details"].as_object().unwrap();
@@ -94,9 +135,13 @@ async fn passwords_count_characters_not_bytes() {
     let app = TestApp::spawn().await;
     // 128 two-byte characters: 256 bytes, but within the limit.
     let password = "ж".repeat(128);
-    app.post("/api/v1/auth/register", None, json!({ "email": "cyril@example.com", "password": password }))
-        .await
-        .expect(201);
+    app.post(
+        "/api/v1/auth/register",
+        None,
+        json!({ "email": "cyril@example.com", "password": password }),
+    )
+    .await
+    .expect(201);
     app.login("cyril@example.com", &password).await.expect(200);
 }
 
@@ -104,12 +149,24 @@ async fn passwords_count_characters_not_bytes() {
 async fn login_matches_email_case_insensitively_and_password_exactly() {
     let app = TestApp::spawn().await;
     app.register("katherine@example.com").await;
-    let response = app.login("  KATHERINE@example.com ", PASSWORD).await.expect(200);
+    let response = app
+        .login("  KATHERINE@example.com ", PASSWORD)
+        .await
+        .expect(200);
     assert!(response.data()["session"]["token"].is_string());
     assert!(response.data()["user"]["last_login_at"].is_string());
-    assert!(response.header("set-cookie").unwrap().starts_with("authy_session="));
+    assert!(
+        response
+            .header("set-cookie")
+            .unwrap()
+            .starts_with("authy_session=")
+    );
 
-    for wrong in [" correct horse battery staple", "correct horse battery staple ", "CORRECT HORSE BATTERY STAPLE"] {
+    for wrong in [
+        " correct horse battery staple",
+        "correct horse battery staple ",
+        "CORRECT HORSE BATTERY STAPLE",
+    ] {
         app.login("katherine@example.com", wrong)
             .await
             .expect_error(401, "INVALID_CREDENTIALS");
@@ -152,7 +209,10 @@ async fn logout_revokes_the_session_and_clears_the_cookie() {
         .await
         .expect(200);
     let cookie = response.header("set-cookie").unwrap();
-    assert!(cookie.starts_with("authy_session=;") && cookie.contains("Max-Age=0"), "{cookie}");
+    assert!(
+        cookie.starts_with("authy_session=;") && cookie.contains("Max-Age=0"),
+        "{cookie}"
+    );
     app.get("/api/v1/auth/me", Some(&user.token))
         .await
         .expect_error(401, "AUTHENTICATION_REQUIRED");
@@ -168,9 +228,10 @@ async fn logout_revokes_the_session_and_clears_the_cookie() {
 async fn the_cookie_authenticates_like_the_bearer_token() {
     let app = TestApp::spawn().await;
     let user = app.register(&unique_email("cookie")).await;
-    let request = app
-        .request(Method::GET, "/api/v1/auth/me")
-        .header("cookie", format!("theme=dark; authy_session={}", user.token));
+    let request = app.request(Method::GET, "/api/v1/auth/me").header(
+        "cookie",
+        format!("theme=dark; authy_session={}", user.token),
+    );
     let response = app.send(request).await.expect(200);
     assert_eq!(response.data()["user"]["id"], user.id.as_str());
 }
@@ -187,7 +248,9 @@ async fn bad_credentials_on_requests_are_refused() {
         ("cookie", "authy_session=garbage".to_owned()),
     ];
     for (name, value) in headers {
-        let request = app.request(Method::GET, "/api/v1/auth/me").header(name, &value);
+        let request = app
+            .request(Method::GET, "/api/v1/auth/me")
+            .header(name, &value);
         app.send(request)
             .await
             .expect_error(401, "AUTHENTICATION_REQUIRED");
@@ -196,9 +259,12 @@ async fn bad_credentials_on_requests_are_refused() {
     app.get(&format!("/api/v1/auth/me?token={}", user.token), None)
         .await
         .expect_error(401, "AUTHENTICATION_REQUIRED");
-    app.get(&format!("/api/v1/auth/me?access_token={}", user.token), None)
-        .await
-        .expect_error(401, "AUTHENTICATION_REQUIRED");
+    app.get(
+        &format!("/api/v1/auth/me?access_token={}", user.token),
+        None,
+    )
+    .await
+    .expect_error(401, "AUTHENTICATION_REQUIRED");
 }
 
 #[tokio::test]
@@ -211,7 +277,9 @@ async fn an_imported_bcrypt_hash_works_and_is_upgraded_to_argon2id() {
         .unwrap();
     assert_eq!(report.inserted, 1);
 
-    app.login("legacy@example.com", "flask-era password").await.expect(200);
+    app.login("legacy@example.com", "flask-era password")
+        .await
+        .expect(200);
     let stored = app
         .state
         .store
@@ -221,9 +289,14 @@ async fn an_imported_bcrypt_hash_works_and_is_upgraded_to_argon2id() {
         .unwrap()
         .password_hash
         .unwrap();
-    assert!(stored.as_str().starts_with("$argon2id$"), "hash was not upgraded");
+    assert!(
+        stored.as_str().starts_with("$argon2id$"),
+        "hash was not upgraded"
+    );
     // Still the same password after the upgrade.
-    app.login("legacy@example.com", "flask-era password").await.expect(200);
+    app.login("legacy@example.com", "flask-era password")
+        .await
+        .expect(200);
     app.login("legacy@example.com", "flask-era passwort")
         .await
         .expect_error(401, "INVALID_CREDENTIALS");

@@ -42,7 +42,10 @@ fn version_and_help_describe_the_binary() {
     let output = run(&mut authy2(&storage, &["--help"]));
     assert!(output.status.success());
     for command in ["serve", "db", "seed", "users", "audit"] {
-        assert!(stdout(&output).contains(command), "{command} missing from --help");
+        assert!(
+            stdout(&output).contains(command),
+            "{command} missing from --help"
+        );
     }
 }
 
@@ -60,10 +63,18 @@ fn production_without_a_secret_key_exits_with_one_line_naming_it() {
 #[test]
 fn a_bad_variable_stops_the_start_naming_it() {
     let storage = TestStorage::sqlite(None);
-    for (variable, value) in [("PORT", "eighty"), ("DATABASE_URL", "mysql://db"), ("TRUSTED_PROXIES", "nope")] {
+    for (variable, value) in [
+        ("PORT", "eighty"),
+        ("DATABASE_URL", "mysql://db"),
+        ("TRUSTED_PROXIES", "nope"),
+    ] {
         let output = run(authy2(&storage, &["serve"]).env(variable, value));
         assert_eq!(output.status.code(), Some(2), "{variable}");
-        assert!(stderr(&output).contains(variable), "{variable}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains(variable),
+            "{variable}: {}",
+            stderr(&output)
+        );
     }
 }
 
@@ -74,7 +85,11 @@ fn an_unreachable_database_is_a_clear_error_not_a_hang() {
         .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/authy2")
         .env("DATABASE_CONNECT_TIMEOUT", "2s"));
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("DATABASE_URL"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("DATABASE_URL"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[tokio::test]
@@ -82,7 +97,12 @@ async fn db_commands_upgrade_report_and_downgrade() {
     let storage = TestStorage::create().await;
     let output = run(&mut authy2(&storage, &["db", "status"]));
     assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(stdout(&output).matches("pending").count(), 3, "{}", stdout(&output));
+    assert_eq!(
+        stdout(&output).matches("pending").count(),
+        3,
+        "{}",
+        stdout(&output)
+    );
 
     let output = run(&mut authy2(&storage, &["db", "upgrade"]));
     assert!(output.status.success(), "{}", stderr(&output));
@@ -105,7 +125,11 @@ async fn production_refuses_to_start_with_pending_migrations() {
         .env("APP_ENV", "production")
         .env("SECRET_KEY", "k".repeat(40)));
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("authy2 db upgrade"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("authy2 db upgrade"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[tokio::test]
@@ -113,14 +137,26 @@ async fn seed_is_idempotent_and_refused_in_production() {
     let storage = TestStorage::create().await;
     let output = run(&mut authy2(&storage, &["seed"]));
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stdout(&output).contains("Seeded 3 new account(s)"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("Seeded 3 new account(s)"),
+        "{}",
+        stdout(&output)
+    );
     let output = run(&mut authy2(&storage, &["seed"]));
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stdout(&output).contains("Seeded 0 new account(s)"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("Seeded 0 new account(s)"),
+        "{}",
+        stdout(&output)
+    );
 
     let database = open_database(&storage).await;
     let store = database.store();
-    let alice = store.find_user_by_email("alice@example.com").await.unwrap().unwrap();
+    let alice = store
+        .find_user_by_email("alice@example.com")
+        .await
+        .unwrap()
+        .unwrap();
     let organizations = store
         .list_user_organizations(alice.id, authy2_core::PageRequest::default())
         .await
@@ -144,12 +180,28 @@ async fn users_import_reports_bad_lines_and_can_be_rerun() {
     // bcrypt (cost 4) of "flask-era password", as the old service stored it.
     let bcrypt_hash = bcrypt::hash("flask-era password", 4).unwrap();
     writeln!(file, r#"{{"email":"Old.User@Example.com","name":"Old User","password_hash":"{bcrypt_hash}","created_at":"2020-01-02T03:04:05Z"}}"#).unwrap();
-    writeln!(file, r#"{{"email":"not-an-email","password_hash":"{bcrypt_hash}"}}"#).unwrap();
-    writeln!(file, r#"{{"email":"plain@example.com","password_hash":"plaintext"}}"#).unwrap();
+    writeln!(
+        file,
+        r#"{{"email":"not-an-email","password_hash":"{bcrypt_hash}"}}"#
+    )
+    .unwrap();
+    writeln!(
+        file,
+        r#"{{"email":"plain@example.com","password_hash":"plaintext"}}"#
+    )
+    .unwrap();
     writeln!(file, "{{broken json").unwrap();
     writeln!(file).unwrap();
-    writeln!(file, r#"{{"email":"second@example.com","password_hash":"{bcrypt_hash}","admin":true}}"#).unwrap();
-    writeln!(file, r#"{{"email":"third@example.com","password_hash":"{bcrypt_hash}"}}"#).unwrap();
+    writeln!(
+        file,
+        r#"{{"email":"second@example.com","password_hash":"{bcrypt_hash}","admin":true}}"#
+    )
+    .unwrap();
+    writeln!(
+        file,
+        r#"{{"email":"third@example.com","password_hash":"{bcrypt_hash}"}}"#
+    )
+    .unwrap();
     drop(file);
 
     let path = path.to_string_lossy().into_owned();
@@ -159,10 +211,17 @@ async fn users_import_reports_bad_lines_and_can_be_rerun() {
     for line in ["line 2:", "line 3:", "line 4:", "line 6:"] {
         assert!(report.contains(line), "{line} missing: {report}");
     }
-    assert!(report.contains("Imported 2 account(s); skipped 0 existing; rejected 4"), "{report}");
+    assert!(
+        report.contains("Imported 2 account(s); skipped 0 existing; rejected 4"),
+        "{report}"
+    );
 
     let output = run(&mut authy2(&storage, &["users", "import", &path]));
-    assert!(stderr(&output).contains("Imported 0 account(s); skipped 2 existing"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("Imported 0 account(s); skipped 2 existing"),
+        "{}",
+        stderr(&output)
+    );
 
     let database = open_database(&storage).await;
     let imported = database
@@ -172,7 +231,10 @@ async fn users_import_reports_bad_lines_and_can_be_rerun() {
         .unwrap()
         .unwrap();
     assert_eq!(imported.email.as_str(), "Old.User@Example.com");
-    assert_eq!(authy2::http::views::format_time(imported.created_at), "2020-01-02T03:04:05Z");
+    assert_eq!(
+        authy2::http::views::format_time(imported.created_at),
+        "2020-01-02T03:04:05Z"
+    );
     database.close().await;
 }
 
@@ -191,7 +253,10 @@ async fn audit_export_streams_json_lines() {
     assert_eq!(lines.len(), 8, "{}", stdout(&output));
     assert!(lines.iter().all(|event| event["action"].is_string()));
 
-    let output = run(&mut authy2(&storage, &["audit", "export", "--since", "yesterday"]));
+    let output = run(&mut authy2(
+        &storage,
+        &["audit", "export", "--since", "yesterday"],
+    ));
     assert_eq!(output.status.code(), Some(2));
 
     let output = run(&mut authy2(&storage, &["audit", "purge"]));

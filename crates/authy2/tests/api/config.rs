@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
-use authy2::config::{AllowedOrigin, Config, ConfigError, MIN_SECRET_KEY_BYTES, RateLimits, AppEnv};
+use authy2::config::{
+    AllowedOrigin, AppEnv, Config, ConfigError, MIN_SECRET_KEY_BYTES, RateLimits,
+};
 use authy2_core::SessionLifetime;
 use secrecy::ExposeSecret;
-
 
 fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
     Config::from_vars(
@@ -61,7 +62,9 @@ fn every_bad_value_names_its_variable() {
         ("AUDIT_RETENTION_DAYS", "-1"),
     ];
     for (variable, value) in cases {
-        let err = config(&[(variable, value)]).err().unwrap_or_else(|| panic!("{variable}={value}"));
+        let err = config(&[(variable, value)])
+            .err()
+            .unwrap_or_else(|| panic!("{variable}={value}"));
         assert_eq!(err.variable, variable, "{value}");
         assert!(err.to_string().contains(variable));
     }
@@ -76,14 +79,24 @@ fn idle_timeout_cannot_exceed_absolute_lifetime() {
 #[test]
 fn parses_lists_and_durations() {
     let config = config(&[
-        ("CORS_ALLOWED_ORIGINS", "https://App.example.com/, http://localhost:3000"),
+        (
+            "CORS_ALLOWED_ORIGINS",
+            "https://App.example.com/, http://localhost:3000",
+        ),
         ("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1,::1"),
         ("SESSION_IDLE_TIMEOUT", "12h"),
         ("REQUEST_TIMEOUT", "45"),
     ])
     .unwrap();
-    let origins: Vec<&str> = config.cors_allowed_origins.iter().map(AllowedOrigin::as_str).collect();
-    assert_eq!(origins, ["https://app.example.com", "http://localhost:3000"]);
+    let origins: Vec<&str> = config
+        .cors_allowed_origins
+        .iter()
+        .map(AllowedOrigin::as_str)
+        .collect();
+    assert_eq!(
+        origins,
+        ["https://app.example.com", "http://localhost:3000"]
+    );
     assert_eq!(config.trusted_proxies.len(), 3);
     assert_eq!(config.session_lifetime.idle, chrono::Duration::hours(12));
     assert_eq!(config.request_timeout, Duration::from_secs(45));

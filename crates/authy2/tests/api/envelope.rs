@@ -23,13 +23,23 @@ async fn wrong_methods_answer_405_with_the_allowed_ones() {
         .call(Method::PUT, "/api/v1/auth/login", None)
         .await
         .expect_error(405, "METHOD_NOT_ALLOWED");
-    assert!(response.header("allow").is_some_and(|allow| allow.contains("POST")));
+    assert!(
+        response
+            .header("allow")
+            .is_some_and(|allow| allow.contains("POST"))
+    );
 }
 
 #[tokio::test]
 async fn malformed_json_is_a_bad_request() {
     let app = TestApp::spawn().await;
-    for body in ["{", "{\"email\": }", "not json", "", "{\"email\":\"a@example.com\",\"password\":\"x\"} trailing"] {
+    for body in [
+        "{",
+        "{\"email\": }",
+        "not json",
+        "",
+        "{\"email\":\"a@example.com\",\"password\":\"x\"} trailing",
+    ] {
         let request = app
             .request(Method::POST, "/api/v1/auth/login")
             .header("content-type", "application/json")
@@ -41,7 +51,11 @@ async fn malformed_json_is_a_bad_request() {
 #[tokio::test]
 async fn a_body_that_is_not_json_is_unsupported() {
     let app = TestApp::spawn().await;
-    for content_type in [None, Some("text/plain"), Some("application/x-www-form-urlencoded")] {
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
         let mut request = app
             .request(Method::POST, "/api/v1/auth/login")
             .body(r#"{"email":"a@example.com","password":"whatever12"}"#);
@@ -57,18 +71,25 @@ async fn a_body_that_is_not_json_is_unsupported() {
         .request(Method::POST, "/api/v1/auth/login")
         .header("content-type", "application/json; charset=utf-8")
         .body(r#"{"email":"a@example.com","password":"whatever12"}"#);
-    app.send(request).await.expect_error(401, "INVALID_CREDENTIALS");
+    app.send(request)
+        .await
+        .expect_error(401, "INVALID_CREDENTIALS");
 }
 
 #[tokio::test]
 async fn bodies_over_64_kib_are_refused_by_length_and_on_the_stream() {
     let app = TestApp::spawn().await;
-    let big = format!(r#"{{"email":"a@example.com","password":"{}"}}"#, "x".repeat(70 * 1024));
+    let big = format!(
+        r#"{{"email":"a@example.com","password":"{}"}}"#,
+        "x".repeat(70 * 1024)
+    );
     let request = app
         .request(Method::POST, "/api/v1/auth/login")
         .header("content-type", "application/json")
         .body(big.clone());
-    app.send(request).await.expect_error(413, "PAYLOAD_TOO_LARGE");
+    app.send(request)
+        .await
+        .expect_error(413, "PAYLOAD_TOO_LARGE");
 
     // Chunked, without Content-Length: only the stream can tell.
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> = big
@@ -81,7 +102,9 @@ async fn bodies_over_64_kib_are_refused_by_length_and_on_the_stream() {
         .request(Method::POST, "/api/v1/auth/login")
         .header("content-type", "application/json")
         .body(reqwest::Body::wrap_stream(stream));
-    app.send(request).await.expect_error(413, "PAYLOAD_TOO_LARGE");
+    app.send(request)
+        .await
+        .expect_error(413, "PAYLOAD_TOO_LARGE");
 }
 
 #[tokio::test]
@@ -95,29 +118,48 @@ async fn unknown_fields_are_rejected_by_name() {
         )
         .await
         .expect_error(400, "VALIDATION_ERROR");
-    assert!(response.body["error"]["details"]["email_verified"].is_array(), "{}", response.body);
+    assert!(
+        response.body["error"]["details"]["email_verified"].is_array(),
+        "{}",
+        response.body
+    );
 }
 
 #[tokio::test]
 async fn missing_and_mistyped_fields_are_named() {
     let app = TestApp::spawn().await;
     let response = app
-        .post("/api/v1/auth/register", None, json!({ "password": "correct horse battery" }))
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({ "password": "correct horse battery" }),
+        )
         .await
         .expect_error(400, "VALIDATION_ERROR");
     assert_eq!(response.body["error"]["details"]["email"][0], "is required");
 
     let response = app
-        .post("/api/v1/auth/register", None, json!({ "email": 42, "password": "correct horse battery" }))
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({ "email": 42, "password": "correct horse battery" }),
+        )
         .await
         .expect_error(400, "VALIDATION_ERROR");
-    assert_eq!(response.body["error"]["details"]["email"][0], "must be a string");
+    assert_eq!(
+        response.body["error"]["details"]["email"][0],
+        "must be a string"
+    );
 
     let response = app
         .post("/api/v1/auth/register", None, json!([1, 2]))
         .await
         .expect_error(400, "VALIDATION_ERROR");
-    assert!(response.body["error"]["details"]["body"].is_array(), "{}", response.body);
+    assert!(
+        response.body["error"]["details"]["body"].is_array(),
+        "{}",
+        response.body
+    );
 }
 
 #[tokio::test]
@@ -146,7 +188,13 @@ async fn a_valid_incoming_request_id_is_echoed() {
 async fn an_invalid_or_missing_request_id_is_replaced_by_a_uuid() {
     let app = TestApp::spawn().await;
     let too_long = "a".repeat(129);
-    for incoming in [Some("has space"), Some("semi;colon"), Some(too_long.as_str()), Some(""), None] {
+    for incoming in [
+        Some("has space"),
+        Some("semi;colon"),
+        Some(too_long.as_str()),
+        Some(""),
+        None,
+    ] {
         let mut request = app.request(Method::GET, "/api/health");
         if let Some(incoming) = incoming {
             request = request.header("x-request-id", incoming);
@@ -157,7 +205,9 @@ async fn an_invalid_or_missing_request_id_is_replaced_by_a_uuid() {
         assert_ne!(Some(id), incoming);
     }
     let at_limit = "b".repeat(128);
-    let request = app.request(Method::GET, "/api/health").header("x-request-id", &at_limit);
+    let request = app
+        .request(Method::GET, "/api/health")
+        .header("x-request-id", &at_limit);
     let response = app.send(request).await.expect(200);
     assert_eq!(response.header("x-request-id"), Some(at_limit.as_str()));
 }
@@ -169,9 +219,10 @@ async fn boom() -> &'static str {
 #[tokio::test]
 async fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
     let app = TestApp::spawn().await;
-    let routes = axum::Router::new()
-        .route("/boom", get(boom))
-        .route("/fine", get(|| async { authy2::http::envelope::ApiResponse::ok("fine", json!({})) }));
+    let routes = axum::Router::new().route("/boom", get(boom)).route(
+        "/fine",
+        get(|| async { authy2::http::envelope::ApiResponse::ok("fine", json!({})) }),
+    );
     let router = authy2::http::with_middleware(routes, app.state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -191,7 +242,10 @@ async fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
         check_envelope(status, &headers, &body);
         assert_eq!(status, 500);
         assert_eq!(body["error"]["type"], "INTERNAL_ERROR");
-        assert!(!body.to_string().contains("deliberate"), "panic text leaked: {body}");
+        assert!(
+            !body.to_string().contains("deliberate"),
+            "panic text leaked: {body}"
+        );
     }
     let response = client.get(format!("{base}/fine")).send().await.unwrap();
     assert_eq!(response.status(), 200);

@@ -72,7 +72,12 @@ impl TestResponse {
     /// Asserts the status and returns self, printing the body when it differs.
     #[track_caller]
     pub fn expect(self, status: u16) -> Self {
-        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {:#}", self.body);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {:#}",
+            self.body
+        );
         self
     }
 
@@ -110,7 +115,10 @@ impl TestApp {
 
     /// A second server on the same database and Redis key space (another instance behind the
     /// same load balancer), with its own configuration changes.
-    pub async fn spawn_sibling(&self, configure: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
+    pub async fn spawn_sibling(
+        &self,
+        configure: impl FnOnce(&mut HashMap<String, String>),
+    ) -> TestApp {
         let mut vars = self.vars.clone();
         configure(&mut vars);
         Self::start(vars, None).await
@@ -157,14 +165,10 @@ impl TestApp {
         self.clock.now()
     }
 
-    /// Stops accepting connections (as SIGTERM would).
-    pub fn shutdown(&self) {
-        self.stop.cancel();
-    }
-
     /// A request to `path` on this server.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.client.request(method, format!("{}{path}", self.address))
+        self.client
+            .request(method, format!("{}{path}", self.address))
     }
 
     /// Sends a request and checks the envelope invariants of its answer.
@@ -185,12 +189,20 @@ impl TestApp {
 
     /// GET with a bearer token (or none).
     pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
-        self.send(with_token(self.request(Method::GET, path), token)).await
+        self.send(with_token(self.request(Method::GET, path), token))
+            .await
     }
 
     /// A JSON request with a bearer token (or none).
-    pub async fn json(&self, method: Method, path: &str, token: Option<&str>, body: Value) -> TestResponse {
-        self.send(with_token(self.request(method, path), token).json(&body)).await
+    pub async fn json(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> TestResponse {
+        self.send(with_token(self.request(method, path), token).json(&body))
+            .await
     }
 
     /// POST JSON.
@@ -200,13 +212,18 @@ impl TestApp {
 
     /// A bodiless request with a bearer token.
     pub async fn call(&self, method: Method, path: &str, token: Option<&str>) -> TestResponse {
-        self.send(with_token(self.request(method, path), token)).await
+        self.send(with_token(self.request(method, path), token))
+            .await
     }
 
     /// Registers `email` with [`PASSWORD`].
     pub async fn register(&self, email: &str) -> TestUser {
         let response = self
-            .post("/api/v1/auth/register", None, json!({ "email": email, "password": PASSWORD }))
+            .post(
+                "/api/v1/auth/register",
+                None,
+                json!({ "email": email, "password": PASSWORD }),
+            )
             .await
             .expect(201);
         user_from(&response, email)
@@ -214,8 +231,12 @@ impl TestApp {
 
     /// Logs `email` in with `password`.
     pub async fn login(&self, email: &str, password: &str) -> TestResponse {
-        self.post("/api/v1/auth/login", None, json!({ "email": email, "password": password }))
-            .await
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            json!({ "email": email, "password": password }),
+        )
+        .await
     }
 
     /// Logs in and returns the new session.
@@ -227,7 +248,11 @@ impl TestApp {
     /// Creates an organization owned by `owner`; returns its id.
     pub async fn create_organization(&self, owner: &TestUser, name: &str) -> String {
         let response = self
-            .post("/api/v1/organizations", Some(&owner.token), json!({ "name": name }))
+            .post(
+                "/api/v1/organizations",
+                Some(&owner.token),
+                json!({ "name": name }),
+            )
             .await
             .expect(201);
         response.data()["id"].as_str().expect("id").to_owned()
@@ -264,7 +289,10 @@ fn user_from(response: &TestResponse, email: &str) -> TestUser {
         id: data["user"]["id"].as_str().expect("user id").to_owned(),
         email: email.to_owned(),
         token: data["session"]["token"].as_str().expect("token").to_owned(),
-        session_id: data["session"]["id"].as_str().expect("session id").to_owned(),
+        session_id: data["session"]["id"]
+            .as_str()
+            .expect("session id")
+            .to_owned(),
     }
 }
 
@@ -297,12 +325,16 @@ pub fn unique_email(prefix: &str) -> String {
 
 /// The PostgreSQL server of the test run, if one is configured.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("AUTHY_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+    std::env::var("AUTHY_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 /// The Redis server of the test run, if one is configured.
 pub fn redis_url() -> Option<String> {
-    std::env::var("AUTHY_TEST_REDIS_URL").ok().filter(|u| !u.is_empty())
+    std::env::var("AUTHY_TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 /// A database (and Redis key space) for one test, removed when the test ends.
@@ -317,7 +349,8 @@ impl TestStorage {
     /// SQLite unless `AUTHY_TEST_DATABASE_URL` is set; then a schema of its own on that server.
     /// A configured server that cannot be reached fails the test: it never silently skips.
     pub async fn create() -> TestStorage {
-        let redis_prefix = redis_url().map(|_| format!("authy2-test:{}:", uuid::Uuid::new_v4().simple()));
+        let redis_prefix =
+            redis_url().map(|_| format!("authy2-test:{}:", uuid::Uuid::new_v4().simple()));
         match postgres_url() {
             Some(url) => {
                 let (database_url, schema) = create_postgres_schema(&url).await;
@@ -356,17 +389,23 @@ pub async fn open_database(storage: &TestStorage) -> Database {
 async fn create_postgres_schema(url: &str) -> (String, String) {
     use sqlx::Connection;
     let schema = format!("authy2_test_{}", uuid::Uuid::new_v4().simple());
-    let mut connection = tokio::time::timeout(Duration::from_secs(10), sqlx::PgConnection::connect(url))
-        .await
-        .unwrap_or_else(|_| panic!("AUTHY_TEST_DATABASE_URL is set but PostgreSQL does not answer"))
-        .unwrap_or_else(|e| panic!("AUTHY_TEST_DATABASE_URL is set but unusable: {e}"));
+    let mut connection =
+        tokio::time::timeout(Duration::from_secs(10), sqlx::PgConnection::connect(url))
+            .await
+            .unwrap_or_else(|_| {
+                panic!("AUTHY_TEST_DATABASE_URL is set but PostgreSQL does not answer")
+            })
+            .unwrap_or_else(|e| panic!("AUTHY_TEST_DATABASE_URL is set but unusable: {e}"));
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
         .execute(&mut connection)
         .await
         .expect("create test schema");
     let _ = connection.close().await;
     let separator = if url.contains('?') { '&' } else { '?' };
-    (format!("{url}{separator}options=-c%20search_path%3D{schema}"), schema)
+    (
+        format!("{url}{separator}options=-c%20search_path%3D{schema}"),
+        schema,
+    )
 }
 
 impl Drop for TestStorage {
@@ -379,16 +418,21 @@ impl Drop for TestStorage {
         // Drop runs inside the test's runtime, which cannot be blocked on; clean up from a
         // thread with a runtime of its own and wait for it.
         let cleanup = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             runtime.block_on(async move {
                 if let (Some(schema), Some(url)) = (schema, postgres_url()) {
                     use sqlx::Connection;
                     if let Ok(mut connection) = sqlx::PgConnection::connect(&url).await {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))
-                            .execute(&mut connection)
-                            .await;
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DROP SCHEMA IF EXISTS {schema} CASCADE"
+                        )))
+                        .execute(&mut connection)
+                        .await;
                         let _ = connection.close().await;
                     }
                 }
@@ -409,7 +453,10 @@ async fn delete_redis_prefix(url: &str, prefix: &str) -> redis::RedisResult<()> 
         .query_async(&mut connection)
         .await?;
     if !keys.is_empty() {
-        redis::cmd("DEL").arg(keys).query_async::<()>(&mut connection).await?;
+        redis::cmd("DEL")
+            .arg(keys)
+            .query_async::<()>(&mut connection)
+            .await?;
     }
     Ok(())
 }

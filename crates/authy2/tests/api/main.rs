@@ -2,6 +2,9 @@
 //! database (a SQLite file, or a PostgreSQL schema when `AUTHY_TEST_DATABASE_URL` is set) and
 //! session store (a fresh key prefix when `AUTHY_TEST_REDIS_URL` is set).
 
+// A failed unwrap is how a test says "this should not happen"; the panic message is enough.
+#![allow(clippy::unwrap_used)]
+
 mod helpers;
 
 mod audit;
@@ -10,6 +13,7 @@ mod cli;
 mod config;
 mod envelope;
 mod health;
+mod lifecycle;
 mod migrations;
 mod organizations;
 mod permissions;

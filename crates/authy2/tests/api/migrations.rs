@@ -19,12 +19,19 @@ async fn migrations_go_up_down_and_up_again() {
     let applied = database.upgrade().await.unwrap();
     assert_eq!(applied.len(), SQLITE.len());
     let schema = database.schema_columns().await.unwrap();
-    assert!(schema.iter().any(|(table, column)| table == "users" && column == "email_normalized"));
+    assert!(
+        schema
+            .iter()
+            .any(|(table, column)| table == "users" && column == "email_normalized")
+    );
 
     let reverted = database.downgrade(u32::MAX).await.unwrap();
     assert_eq!(reverted.len(), SQLITE.len());
     let empty = database.schema_columns().await.unwrap();
-    assert!(empty.iter().all(|(table, _)| table == "authy2_migrations"), "{empty:?}");
+    assert!(
+        empty.iter().all(|(table, _)| table == "authy2_migrations"),
+        "{empty:?}"
+    );
     assert!(database.pending_migrations().await.unwrap().len() == SQLITE.len());
 
     database.upgrade().await.unwrap();
@@ -53,7 +60,10 @@ async fn sqlite_and_postgres_schemas_match() {
     let (postgres, sqlite) = (open_database(&postgres).await, open_database(&sqlite).await);
     postgres.upgrade().await.unwrap();
     sqlite.upgrade().await.unwrap();
-    assert_eq!(postgres.schema_columns().await.unwrap(), sqlite.schema_columns().await.unwrap());
+    assert_eq!(
+        postgres.schema_columns().await.unwrap(),
+        sqlite.schema_columns().await.unwrap()
+    );
     postgres.close().await;
     sqlite.close().await;
 }

@@ -29,10 +29,15 @@ async fn insert_user(store: &dyn Store, email: &str) -> UserId {
         id,
         email: Email::parse(email).unwrap(),
         name: None,
-        password_hash: Some(HashedPassword::new("$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into())),
+        password_hash: Some(HashedPassword::new(
+            "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+        )),
         created_at: SystemClock.now(),
     };
-    store.insert_user(user, event(AuditAction::UserRegistered)).await.unwrap();
+    store
+        .insert_user(user, event(AuditAction::UserRegistered))
+        .await
+        .unwrap();
     id
 }
 
@@ -41,7 +46,11 @@ async fn users_are_unique_by_normalized_email_and_keep_their_casing() {
     let (_storage, database) = store().await;
     let store = database.store();
     let id = insert_user(&*store, "Mixed.Case@Example.com").await;
-    let found = store.find_user_by_email("mixed.case@example.com").await.unwrap().unwrap();
+    let found = store
+        .find_user_by_email("mixed.case@example.com")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.id, id);
     assert_eq!(found.email.as_str(), "Mixed.Case@Example.com");
 
@@ -52,8 +61,14 @@ async fn users_are_unique_by_normalized_email_and_keep_their_casing() {
         password_hash: None,
         created_at: SystemClock.now(),
     };
-    let err = store.insert_user(duplicate, event(AuditAction::UserRegistered)).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(Conflict::EmailTaken)), "{err:?}");
+    let err = store
+        .insert_user(duplicate, event(AuditAction::UserRegistered))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict(Conflict::EmailTaken)),
+        "{err:?}"
+    );
     database.close().await;
 }
 
@@ -68,7 +83,10 @@ async fn timestamps_and_ids_round_trip_exactly() {
         .await
         .unwrap();
     assert_eq!(user.last_login_at, Some(at));
-    assert_eq!(store.find_user(id).await.unwrap().unwrap().last_login_at, Some(at));
+    assert_eq!(
+        store.find_user(id).await.unwrap().unwrap().last_login_at,
+        Some(at)
+    );
     database.close().await;
 }
 
@@ -80,12 +98,18 @@ async fn import_skips_existing_emails_and_counts_them() {
     let imported = |email: &str| ImportedUser {
         email: Email::parse(email).unwrap(),
         name: None,
-        password_hash: HashedPassword::new("$2b$04$abcdefghijklmnopqrstuu5XQm1u1BJ/DXk1Oq3p2wtDdsd3NOBbm".into()),
+        password_hash: HashedPassword::new(
+            "$2b$04$abcdefghijklmnopqrstuu5XQm1u1BJ/DXk1Oq3p2wtDdsd3NOBbm".into(),
+        ),
         created_at: None,
     };
     let outcome = store
         .import_users(
-            vec![imported("EXISTS@example.com"), imported("new@example.com"), imported("new@example.com")],
+            vec![
+                imported("EXISTS@example.com"),
+                imported("new@example.com"),
+                imported("new@example.com"),
+            ],
             SystemClock.now(),
         )
         .await
@@ -108,24 +132,57 @@ async fn a_role_change_is_refused_when_the_role_read_is_stale() {
         slug: Slug::parse("stale").unwrap(),
         created_at: now,
     };
-    store.insert_organization(new, owner, event(AuditAction::OrganizationCreated)).await.unwrap();
-    store.add_member(org, member, Role::Member, now, event(AuditAction::MemberAdded)).await.unwrap();
+    store
+        .insert_organization(new, owner, event(AuditAction::OrganizationCreated))
+        .await
+        .unwrap();
+    store
+        .add_member(
+            org,
+            member,
+            Role::Member,
+            now,
+            event(AuditAction::MemberAdded),
+        )
+        .await
+        .unwrap();
 
     let err = store
-        .change_member_role(org, member, Role::Admin, Role::Owner, event(AuditAction::MemberRoleChanged))
+        .change_member_role(
+            org,
+            member,
+            Role::Admin,
+            Role::Owner,
+            event(AuditAction::MemberRoleChanged),
+        )
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(Conflict::RoleChanged)), "{err:?}");
+    assert!(
+        matches!(err, StoreError::Conflict(Conflict::RoleChanged)),
+        "{err:?}"
+    );
     let err = store
         .remove_member(org, owner, Role::Owner, event(AuditAction::MemberRemoved))
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(Conflict::LastOwner)), "{err:?}");
+    assert!(
+        matches!(err, StoreError::Conflict(Conflict::LastOwner)),
+        "{err:?}"
+    );
     let err = store
-        .add_member(org, member, Role::Admin, now, event(AuditAction::MemberAdded))
+        .add_member(
+            org,
+            member,
+            Role::Admin,
+            now,
+            event(AuditAction::MemberAdded),
+        )
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(Conflict::AlreadyMember)), "{err:?}");
+    assert!(
+        matches!(err, StoreError::Conflict(Conflict::AlreadyMember)),
+        "{err:?}"
+    );
     database.close().await;
 }
 
@@ -146,7 +203,10 @@ async fn audit_export_pages_visit_every_event_once_newest_first() {
     let mut seen = Vec::new();
     let mut before = None;
     loop {
-        let batch = store.list_audit_events_before(&filter, before, 4).await.unwrap();
+        let batch = store
+            .list_audit_events_before(&filter, before, 4)
+            .await
+            .unwrap();
         let Some(last) = batch.last() else { break };
         before = Some((last.occurred_at, last.id));
         seen.extend(batch.iter().map(|e| e.id));
@@ -154,9 +214,15 @@ async fn audit_export_pages_visit_every_event_once_newest_first() {
     written.reverse();
     assert_eq!(seen, written);
 
-    let page = store.list_audit_events(&filter, PageRequest::new(2, 10)).await.unwrap();
+    let page = store
+        .list_audit_events(&filter, PageRequest::new(2, 10))
+        .await
+        .unwrap();
     assert_eq!(page.total, 25);
-    assert_eq!(page.items.iter().map(|e| e.id).collect::<Vec<_>>(), written[10..20]);
+    assert_eq!(
+        page.items.iter().map(|e| e.id).collect::<Vec<_>>(),
+        written[10..20]
+    );
     database.close().await;
 }
 
