@@ -7,9 +7,14 @@ use std::time::Duration;
 
 use authy2_core::{Clock, SystemClock};
 use authy2_store::{ConnectOptions, Database};
+use axum::extract::ConnectInfo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
 
 use crate::config::{AppEnv, Config};
 use crate::passwords::{HashCost, PasswordHasher};
@@ -172,33 +177,68 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     served.map_err(StartError::Serve)
 }
 
+/// Connection read buffer: bounds what a client can make the server hold while it sends a
+/// request head. The exact header budget is enforced per request by the HTTP layer.
+const READ_BUFFER_BYTES: usize = 64 * 1024;
+/// Most header fields accepted in one request; hyper answers 431 beyond it.
+pub const MAX_HEADERS: usize = 64;
+/// A client must send its whole request head within this time (slow-loris defence).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Serves `app` on `listener` until `stop` is cancelled, then waits up to `grace` for
-/// in-flight requests before returning.
+/// in-flight requests before returning. HTTP/1.1 with bounded request heads.
 pub async fn serve(
     listener: TcpListener,
     app: axum::Router,
     stop: CancellationToken,
     grace: Duration,
 ) -> std::io::Result<()> {
-    let service = app.into_make_service_with_connect_info::<SocketAddr>();
-    let server =
-        axum::serve(listener, service).with_graceful_shutdown(stop.clone().cancelled_owned());
-    let server = std::pin::pin!(server.into_future());
-    let deadline = async {
-        stop.cancelled().await;
-        tracing::info!(
-            grace_secs = grace.as_secs(),
-            "shutting down; finishing in-flight requests"
-        );
-        tokio::time::sleep(grace).await;
-    };
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .max_buf_size(READ_BUFFER_BYTES)
+        .max_headers(MAX_HEADERS)
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let graceful = GracefulShutdown::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = stop.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let service = app
+            .clone()
+            .map_request(move |mut request: axum::extract::Request<_>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(error = %err, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!(
+        grace_secs = grace.as_secs(),
+        "shutting down; finishing in-flight requests"
+    );
     tokio::select! {
-        result = server => result,
-        () = deadline => {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(grace) => {
             tracing::warn!("grace period over; dropping requests still in flight");
-            Ok(())
         }
     }
+    Ok(())
 }
 
 /// Periodic clean-up: expired sessions, and audit events past their retention.

@@ -21,6 +21,8 @@ use crate::state::AppState;
 const MAX_USER_AGENT_CHARS: usize = 512;
 /// Longest accepted incoming request id.
 const MAX_REQUEST_ID_LEN: usize = 128;
+/// Largest total size of a request's header names and values.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 /// What every handler may want to know about the request it serves.
 #[derive(Clone, Debug)]
@@ -102,6 +104,11 @@ pub async fn request_context(
         .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect());
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    let header_bytes: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -119,10 +126,20 @@ pub async fn request_context(
         route = %route,
         client_ip = client_ip.map(tracing::field::display),
     );
-    let mut response = REQUEST_ID
-        .scope(request_id.clone(), next.run(request))
-        .instrument(span.clone())
-        .await;
+    let mut response = if header_bytes > MAX_HEADER_BYTES {
+        error_response(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "BAD_REQUEST",
+            "Request headers are too large",
+            json!({ "limit_bytes": MAX_HEADER_BYTES }),
+            request_id.clone(),
+        )
+    } else {
+        REQUEST_ID
+            .scope(request_id.clone(), next.run(request))
+            .instrument(span.clone())
+            .await
+    };
 
     if response.status().as_u16() >= 400
         && response.extensions().get::<Enveloped>().is_none()

@@ -250,3 +250,23 @@ async fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
     let response = client.get(format!("{base}/fine")).send().await.unwrap();
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test]
+async fn oversized_request_heads_are_refused_before_the_application() {
+    let app = TestApp::spawn().await;
+    let request = app
+        .request(Method::GET, "/api/v1/auth/me")
+        .header("x-padding", "p".repeat(20 * 1024));
+    let response = app.send(request).await.expect_error(431, "BAD_REQUEST");
+    assert_eq!(response.header("x-content-type-options"), Some("nosniff"));
+
+    // Past the field count, hyper refuses before any of our code runs.
+    let mut many = reqwest::Client::new().get(format!("{}/api/health", app.address));
+    for i in 0..80 {
+        many = many.header(format!("x-header-{i}"), "v");
+    }
+    let status = many.send().await.map(|r| r.status().as_u16());
+    assert!(matches!(status, Err(_) | Ok(431)), "{status:?}");
+
+    app.get("/api/health", None).await.expect(200);
+}
