@@ -3,8 +3,8 @@
 //!
 //! `cargo bench --bench hash_rate [-- SECONDS]`
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
@@ -30,7 +30,8 @@ fn main() {
     let started = Instant::now();
     let workers: Vec<_> = (0..threads)
         .map(|_| {
-            let (argon2, hash, done, stop) = (argon2.clone(), hash.clone(), done.clone(), stop.clone());
+            let (argon2, hash, done, stop) =
+                (argon2.clone(), hash.clone(), done.clone(), stop.clone());
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     let _ = argon2.verify_password(b"benchmark password", hash.as_str());

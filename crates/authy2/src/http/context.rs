@@ -190,10 +190,12 @@ fn envelope_bare_error(bare: Response, request_id: String) -> Response {
         status
     };
     let mut response = error_response(status, kind, message, json!({}), request_id);
-    // Keep what the client needs from the original (the methods a 405 allows).
-    for name in [header::ALLOW, header::RETRY_AFTER] {
-        if let Some(value) = bare.headers().get(&name) {
-            response.headers_mut().insert(name, value.clone());
+    // Keep what the client needs from the original: the methods a 405 allows, and the CORS
+    // headers without which a browser hides the error from the calling page.
+    for (name, value) in bare.headers() {
+        let is_cors = name.as_str().starts_with("access-control-") || name == header::VARY;
+        if is_cors || name == header::ALLOW || name == header::RETRY_AFTER {
+            response.headers_mut().append(name.clone(), value.clone());
         }
     }
     response

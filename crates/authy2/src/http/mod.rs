@@ -80,21 +80,23 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Wraps routes in the middleware every response goes through: request context and envelope,
-/// timeout, panic recovery, CORS, CSRF and the body limit. Routes must be added before this.
+/// CORS, timeout, panic recovery, CSRF and the body limit. Routes must be added before this.
+/// CORS sits outside the timeout and panic layers so that their answers carry its headers too.
 pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
-    let mut router = routes
+    let router = routes
         .fallback(route_not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(from_fn_with_state(state.clone(), security::csrf_guard));
-    if let Some(cors) = security::cors_layer(&state.config.cors_allowed_origins) {
-        router = router.layer(cors);
-    }
-    router
+        .layer(from_fn_with_state(state.clone(), security::csrf_guard))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             state.config.request_timeout,
-        ))
+        ));
+    let router = match security::cors_layer(&state.config.cors_allowed_origins) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    router
         .layer(from_fn_with_state(state.clone(), context::request_context))
         .with_state(state)
 }

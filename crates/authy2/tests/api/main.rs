@@ -17,6 +17,7 @@ mod lifecycle;
 mod migrations;
 mod organizations;
 mod permissions;
+mod ratelimits;
 mod security;
 mod sessions;
 mod store_contract;
