@@ -2,6 +2,7 @@
 //! docs page (Swagger UI, whose assets are compiled into the binary so it works offline).
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -62,6 +63,45 @@ impl Modify for SecuritySchemes {
             ))),
         );
     }
+}
+
+/// Completes the generated document: every operation also documents the failures any request
+/// can meet (`4XX`, `5XX`: a malformed body, an oversized one, a rate limit, a store outage), so a
+/// client — or a contract test — finds every possible answer described.
+pub fn finish(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorEnvelope")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let responses = &mut operation.responses.responses;
+            responses.entry("4XX".to_owned()).or_insert_with(|| {
+                error("Any other client error in the envelope: `BAD_REQUEST`, `VALIDATION_ERROR`, \
+                       `METHOD_NOT_ALLOWED`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `RATE_LIMITED` …")
+                .into()
+            });
+            responses.entry("5XX".to_owned()).or_insert_with(|| {
+                error("`INTERNAL_ERROR`, or `SERVICE_UNAVAILABLE` when a backing store is down")
+                    .into()
+            });
+        }
+    }
+    openapi
 }
 
 /// The docs page and the document, as routes.

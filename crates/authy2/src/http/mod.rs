@@ -70,13 +70,13 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_routes().into_openapi()
+    docs::finish(api_routes().into_openapi())
 }
 
 /// The whole application: routes, docs and middleware.
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api_routes().split_for_parts();
-    with_middleware(api.merge(docs::routes(openapi)), state)
+    with_middleware(api.merge(docs::routes(docs::finish(openapi))), state)
 }
 
 /// Wraps routes in the middleware every response goes through: request context and envelope,

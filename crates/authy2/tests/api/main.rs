@@ -15,6 +15,7 @@ mod envelope;
 mod health;
 mod lifecycle;
 mod migrations;
+mod openapi;
 mod organizations;
 mod permissions;
 mod ratelimits;
