@@ -206,10 +206,12 @@ impl UserStore for SqlStore {
         }
         insert_audit_event(&mut tx, &audit).await?;
         // The account's history stays (its id included) but no longer says who it was or
-        // where they connected from.
+        // where they connected from. Other people's addresses in events about the account
+        // (an admin who added it to an organization) are theirs, and stay.
         sqlx::query(
             "UPDATE audit_events
-             SET actor_ip = CASE WHEN actor_ip IS NULL THEN NULL ELSE $3 END,
+             SET actor_ip = CASE WHEN actor_ip IS NOT NULL AND (actor_user_id IS NULL OR actor_user_id = $1)
+                                 THEN $3 ELSE actor_ip END,
                  subject_email = CASE WHEN subject_email IS NULL THEN NULL ELSE $3 END
              WHERE actor_user_id = $1 OR (target_type = 'user' AND target_id = $2)",
         )

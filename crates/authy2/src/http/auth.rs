@@ -82,7 +82,8 @@ pub async fn register(
     };
     let ip = context.client_ip_string();
     if let Err(err) = state.limiter.check_registration(ip.as_deref()).await {
-        return Err(rate_limited(&state, &context, err, AuditAction::UserRegistered, None).await);
+        let event = rate_limit_event(&state, &context, AuditAction::UserRegistered);
+        return Err(rate_limited(&state, err, event).await);
     }
 
     let password_hash = state.hasher.hash(password.expose()).await?;
@@ -142,14 +143,13 @@ pub async fn login(
     let attempt = match state.limiter.begin_login(&normalized, ip.as_deref()).await {
         Ok(attempt) => attempt,
         Err(err) => {
-            return Err(rate_limited(
-                &state,
-                &context,
-                err,
-                AuditAction::AuthLogin,
-                Some(body.email.trim()),
-            )
-            .await);
+            let mut event = rate_limit_event(&state, &context, AuditAction::AuthLogin)
+                .about_email(body.email.trim());
+            // Shown in the account's own log, and redacted with it if it is deleted.
+            if let Some(account) = state.store.find_user_by_email(&normalized).await? {
+                event = event.on(AuditTarget::user(account.id));
+            }
+            return Err(rate_limited(&state, err, event).await);
         }
     };
     let credentials = state.store.find_credentials(&normalized).await?;
@@ -383,26 +383,31 @@ fn signed_in(state: &AppState, response: impl IntoResponse, session: &NewSession
     response
 }
 
-/// Records a refused attempt and turns the refusal into its error.
-pub(crate) async fn rate_limited(
+/// The start of an `auth.rate_limited` event for a refused attempt at `attempted`.
+pub(crate) fn rate_limit_event(
     state: &AppState,
     context: &RequestContext,
-    err: RateLimitError,
     attempted: AuditAction,
-    email: Option<&str>,
+) -> AuditEvent {
+    AuditEvent::failure(
+        AuditAction::AuthRateLimited,
+        &context.audit(),
+        state.clock.now(),
+    )
+    .with("attempted_action", attempted.as_str())
+}
+
+/// Records a refused attempt (`event`, from [`rate_limit_event`]) and turns the refusal into
+/// its error.
+pub(crate) async fn rate_limited(
+    state: &AppState,
+    err: RateLimitError,
+    event: AuditEvent,
 ) -> ApiError {
     if let RateLimitError::Limited(limited) = &err {
-        let mut event = AuditEvent::failure(
-            AuditAction::AuthRateLimited,
-            &context.audit(),
-            state.clock.now(),
-        )
-        .with("attempted_action", attempted.as_str())
-        .with("limit", limited.limit);
-        if let Some(email) = email {
-            event = event.about_email(email);
-        }
-        state.record_attempt(event).await;
+        state
+            .record_attempt(event.with("limit", limited.limit))
+            .await;
     }
     err.into()
 }

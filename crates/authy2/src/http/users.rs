@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
 use super::ApiError;
-use super::auth::rate_limited;
+use super::auth::{rate_limit_event, rate_limited};
 use super::context::RequestContext;
 use super::cookies;
 use super::envelope::{ApiResponse, ErrorEnvelope, SuccessEnvelope};
@@ -242,7 +242,10 @@ async fn reauthenticate(
     action: AuditAction,
 ) -> Result<(), ApiError> {
     if let Err(err) = state.limiter.check_sensitive_action(caller.user.id).await {
-        return Err(rate_limited(state, context, err, action, None).await);
+        let event = rate_limit_event(state, context, action)
+            .by(caller.user.id)
+            .on(AuditTarget::user(caller.user.id));
+        return Err(rate_limited(state, err, event).await);
     }
     let is_valid = if password.chars().count() > password::MAX_CHARS {
         false
