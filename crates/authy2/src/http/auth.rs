@@ -18,6 +18,7 @@ use super::cookies;
 use super::envelope::{ApiResponse, ErrorEnvelope, SuccessEnvelope};
 use super::extract::CurrentUser;
 use super::json::ApiJson;
+use super::params::PageParams;
 use super::query::QueryParams;
 use super::views::{AuthenticatedView, NewSessionView, SessionView, UserSessionView, UserView};
 use crate::ratelimit::RateLimitError;
@@ -33,8 +34,12 @@ pub struct RegisterRequest {
     /// 8–128 characters; not a common password; must not contain the email's local part.
     #[schema(format = Password, min_length = 8, max_length = 128, example = "correct horse battery staple")]
     pub password: String,
-    /// Display name, at most 100 characters.
-    #[schema(max_length = 100, example = "Ada Lovelace")]
+    /// Display name, at most 100 characters, no control characters.
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$",
+        example = "Ada Lovelace"
+    )]
     pub name: Option<String>,
 }
 
@@ -126,18 +131,14 @@ pub async fn login(
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let normalized = normalize_for_lookup(&body.email);
-    let mut errors = ValidationErrors::new();
-    if normalized.is_empty() {
-        errors.add("email", "is required");
-    }
-    // No password can be longer than this, so it is refused before costing a hash.
+    // No password can be longer than this, so it is refused before costing a hash. Anything
+    // else, however odd, is simply credentials that do not match.
     if body.password.chars().count() > password::MAX_CHARS {
-        errors.add(
+        return Err(ApiError::invalid(
             "password",
             format!("must be at most {} characters", password::MAX_CHARS),
-        );
+        ));
     }
-    errors.into_result()?;
 
     let ip = context.client_ip_string();
     let attempt = match state.limiter.begin_login(&normalized, ip.as_deref()).await {
@@ -273,10 +274,7 @@ pub async fn me(caller: CurrentUser) -> ApiResponse<UserSessionView> {
 #[utoipa::path(
     get, path = "/api/v1/auth/sessions", tag = "auth",
     security(("bearer" = []), ("cookie" = [])),
-    params(
-        ("page" = Option<u32>, Query, description = "1-based page number (default 1)"),
-        ("per_page" = Option<u32>, Query, description = "Page size, 1–100 (default 20)"),
-    ),
+    params(PageParams),
     responses(
         (status = 200, description = "A page of sessions", body = SuccessEnvelope<Vec<SessionView>>),
         (status = 400, description = "`VALIDATION_ERROR` for a bad page parameter", body = ErrorEnvelope),

@@ -14,6 +14,7 @@ use super::context::RequestContext;
 use super::envelope::{ApiResponse, ErrorEnvelope, SuccessEnvelope};
 use super::extract::OrgMember;
 use super::json::ApiJson;
+use super::params::{PageParams, RoleName};
 use super::query::QueryParams;
 use super::views::MemberView;
 use crate::state::AppState;
@@ -26,7 +27,7 @@ pub struct AddMemberRequest {
     #[schema(example = "grace@example.com")]
     pub email: String,
     /// `owner`, `admin` or `member` (default); only owners may grant `owner`.
-    #[schema(example = "member")]
+    #[schema(value_type = Option<RoleName>, example = "member")]
     pub role: Option<String>,
 }
 
@@ -35,7 +36,7 @@ pub struct AddMemberRequest {
 #[serde(deny_unknown_fields)]
 pub struct ChangeRoleRequest {
     /// `owner`, `admin` or `member`.
-    #[schema(example = "admin")]
+    #[schema(value_type = RoleName, example = "admin")]
     pub role: String,
 }
 
@@ -45,8 +46,7 @@ pub struct ChangeRoleRequest {
     security(("bearer" = []), ("cookie" = [])),
     params(
         ("id" = Uuid, Path, description = "Organization id"),
-        ("page" = Option<u32>, Query, description = "1-based page number (default 1)"),
-        ("per_page" = Option<u32>, Query, description = "Page size, 1–100 (default 20)"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "A page of members", body = SuccessEnvelope<Vec<MemberView>>),
@@ -97,10 +97,8 @@ pub async fn add_member(
         None => Role::Member,
     };
     member.require(Action::AddMember { role })?;
+    // Any string is looked up; one that is no account's address is simply not found.
     let email = normalize_for_lookup(&body.email);
-    if email.is_empty() {
-        return Err(ApiError::invalid("email", "is required"));
-    }
     let user = state
         .store
         .find_user_by_email(&email)

@@ -13,6 +13,7 @@ pub mod health;
 pub mod json;
 pub mod members;
 pub mod organizations;
+pub mod params;
 pub mod query;
 pub mod security;
 pub mod users;

@@ -22,8 +22,13 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganizationRequest {
-    /// 1–100 characters.
-    #[schema(min_length = 1, max_length = 100, example = "Acme Corp")]
+    /// 1–100 characters, not blank, no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$",
+        example = "Acme Corp"
+    )]
     pub name: String,
     /// 3–63 of `[a-z0-9-]`, not starting or ending with `-`; derived from the name when absent.
     #[schema(
@@ -39,8 +44,12 @@ pub struct CreateOrganizationRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganizationRequest {
-    /// 1–100 characters.
-    #[schema(min_length = 1, max_length = 100)]
+    /// 1–100 characters, not blank, no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub name: Option<String>,
     /// 3–63 of `[a-z0-9-]`, not starting or ending with `-`.
     #[schema(

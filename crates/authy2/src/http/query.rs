@@ -33,12 +33,9 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
 }
 
 impl QueryParams {
-    /// A raw parameter, when present and not empty.
+    /// A raw parameter, when present. `?page=` is present and empty, which no parser accepts.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
+        self.0.get(name).map(String::as_str)
     }
 
     /// Parses one parameter, recording a failure under its name.

@@ -16,6 +16,7 @@ use super::cookies;
 use super::envelope::{ApiResponse, ErrorEnvelope, SuccessEnvelope};
 use super::extract::CurrentUser;
 use super::json::ApiJson;
+use super::params::PageParams;
 use super::query::QueryParams;
 use super::views::{OrganizationWithRoleView, UserView};
 use crate::state::AppState;
@@ -26,7 +27,7 @@ use crate::state::AppState;
 pub struct UpdateProfileRequest {
     /// Display name, at most 100 characters; `null` removes it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 100, example = "Ada King")]
+    #[schema(value_type = Option<String>, max_length = 100, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$", example = "Ada King")]
     pub name: Option<Option<String>>,
 }
 
@@ -205,10 +206,7 @@ pub async fn delete_account(
 #[utoipa::path(
     get, path = "/api/v1/users/me/organizations", tag = "users",
     security(("bearer" = []), ("cookie" = [])),
-    params(
-        ("page" = Option<u32>, Query, description = "1-based page number (default 1)"),
-        ("per_page" = Option<u32>, Query, description = "Page size, 1–100 (default 20)"),
-    ),
+    params(PageParams),
     responses(
         (status = 200, description = "A page of organizations", body = SuccessEnvelope<Vec<OrganizationWithRoleView>>),
         (status = 400, description = "`VALIDATION_ERROR` for a bad page parameter", body = ErrorEnvelope),

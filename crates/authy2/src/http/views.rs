@@ -1,13 +1,15 @@
 //! The JSON shapes of API.md's "Objects", built from domain values. Nothing here carries a
 //! password hash or a token hash; the only token ever serialized is a new session's, once.
 
-use authy2_core::audit::AuditEvent;
+use authy2_core::audit::{AuditEvent, AuditOutcome};
 use authy2_core::organization::{Member, Organization, OrganizationWithRole};
 use authy2_core::{Session, Timestamp, User};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+use super::params::{AuditActionName, RoleName};
 
 /// RFC 3339 in UTC, to the second: `2026-12-04T19:12:28Z`.
 pub fn format_time(at: Timestamp) -> String {
@@ -157,7 +159,7 @@ pub struct OrganizationWithRoleView {
     #[serde(flatten)]
     pub organization: OrganizationView,
     /// The caller's role.
-    #[schema(example = "owner")]
+    #[schema(value_type = RoleName, example = "owner")]
     pub role: String,
 }
 
@@ -187,7 +189,7 @@ pub struct MemberView {
     /// Who.
     pub user: MemberUserView,
     /// Their role.
-    #[schema(example = "member")]
+    #[schema(value_type = RoleName, example = "member")]
     pub role: String,
     /// When they joined.
     #[schema(format = DateTime)]
@@ -206,6 +208,16 @@ impl From<Member> for MemberView {
             joined_at: format_time(member.joined_at),
         }
     }
+}
+
+/// Whether an audited action succeeded.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OutcomeName {
+    /// It happened.
+    Success,
+    /// It was attempted and refused.
+    Failure,
 }
 
 /// Who performed an audited action.
@@ -238,11 +250,10 @@ pub struct AuditEventView {
     #[schema(format = DateTime)]
     pub occurred_at: String,
     /// What happened, e.g. `auth.login`.
-    #[schema(example = "auth.login")]
+    #[schema(value_type = AuditActionName, example = "auth.login")]
     pub action: String,
     /// `success` or `failure`.
-    #[schema(example = "success")]
-    pub outcome: String,
+    pub outcome: OutcomeName,
     /// Who did it.
     pub actor: AuditActorView,
     /// In which organization.
@@ -266,7 +277,10 @@ impl From<AuditEvent> for AuditEventView {
             id: event.id.as_uuid(),
             occurred_at: format_time(event.occurred_at),
             action: event.action.as_str().to_owned(),
-            outcome: event.outcome.as_str().to_owned(),
+            outcome: match event.outcome {
+                AuditOutcome::Success => OutcomeName::Success,
+                AuditOutcome::Failure => OutcomeName::Failure,
+            },
             actor: AuditActorView {
                 user_id: event.actor_user_id.map(|id| id.as_uuid()),
                 ip_address: event.actor_ip,
