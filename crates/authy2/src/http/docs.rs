@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use super::envelope::{ErrorBody, ErrorEnvelope, PageMeta};
 
@@ -106,5 +106,11 @@ pub fn finish(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi
 
 /// The docs page and the document, as routes.
 pub fn routes(openapi: utoipa::openapi::OpenApi) -> SwaggerUi {
-    SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, openapi)
+    // No validator badge: it is an image from elsewhere, which the page must never load.
+    let config = Config::new([OPENAPI_PATH])
+        .validator_url("none")
+        .try_it_out_enabled(true);
+    SwaggerUi::new(DOCS_PATH)
+        .url(OPENAPI_PATH, openapi)
+        .config(config)
 }
