@@ -8,9 +8,12 @@
 use std::sync::Arc;
 use std::thread;
 
-use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
+use std::cell::RefCell;
+
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHasher as _, Version};
 use authy2_core::HashedPassword;
 use secrecy::{ExposeSecret, SecretString};
+use subtle::ConstantTimeEq;
 use tokio::sync::oneshot;
 use tracing::Instrument as _;
 
@@ -68,23 +71,137 @@ pub struct HashingUnavailable;
 
 type Job = Box<dyn FnOnce() + Send>;
 
+thread_local! {
+    /// argon2's working memory, kept by each hashing thread between hashes: allocating and
+    /// zeroing 19 MiB per login costs as much as a fifth of the hash itself.
+    static WORKING_MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Hashes and verifies on the calling thread. [`PasswordHasher`] runs it on its pool; the
+/// benchmark of the raw rate runs it directly.
+#[derive(Clone)]
+pub struct Hashing {
+    params: Params,
+    /// Verified against when an email is unknown, so that such a login costs one hash too.
+    dummy_hash: HashedPassword,
+}
+
+impl std::fmt::Debug for Hashing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hashing")
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Hashing {
+    /// Hashing with the given cost.
+    pub fn new(cost: HashCost) -> Self {
+        let params = cost.params();
+        let dummy_hash = argon2id(&params)
+            .hash_password(b"authy2 dummy password for unknown accounts")
+            .map(|hash| HashedPassword::new(hash.to_string()))
+            .unwrap_or_else(|_| HashedPassword::new(String::new()));
+        Self { params, dummy_hash }
+    }
+
+    /// A new argon2id hash of `password`.
+    pub fn hash(&self, password: &str) -> Result<HashedPassword, HashingUnavailable> {
+        argon2id(&self.params)
+            .hash_password(password.as_bytes())
+            .map(|hash| HashedPassword::new(hash.to_string()))
+            .map_err(|err| {
+                tracing::error!(error = %err, "argon2 hashing failed");
+                HashingUnavailable
+            })
+    }
+
+    /// Checks `password` against `stored`; `None` costs the same hash and never matches.
+    pub fn verify(&self, password: &str, stored: Option<&HashedPassword>) -> Verification {
+        let Some(stored) = stored else {
+            self.verify_argon2(password, self.dummy_hash.as_str());
+            return Verification {
+                is_valid: false,
+                upgraded_hash: None,
+            };
+        };
+        let encoded = stored.as_str();
+        let (is_valid, needs_upgrade) = if encoded.starts_with("$argon2") {
+            self.verify_argon2(password, encoded)
+        } else if is_bcrypt(encoded) {
+            let is_valid = password.len() <= BCRYPT_MAX_BYTES
+                && bcrypt::verify(password.as_bytes(), encoded).unwrap_or(false);
+            (is_valid, is_valid)
+        } else {
+            tracing::warn!("stored password hash has an unknown format");
+            self.verify_argon2(password, self.dummy_hash.as_str());
+            (false, false)
+        };
+        let upgraded_hash = if needs_upgrade {
+            self.hash(password).ok()
+        } else {
+            None
+        };
+        Verification {
+            is_valid,
+            upgraded_hash,
+        }
+    }
+
+    /// (matches, should be re-hashed with the current parameters)
+    fn verify_argon2(&self, password: &str, encoded: &str) -> (bool, bool) {
+        let Ok(hash) = argon2::PasswordHash::new(encoded) else {
+            return (false, false);
+        };
+        let (Ok(algorithm), Ok(params), Some(salt), Some(expected)) = (
+            Algorithm::new(hash.algorithm.as_str()),
+            Params::try_from(&hash),
+            hash.salt.as_ref(),
+            hash.hash.as_ref(),
+        ) else {
+            return (false, false);
+        };
+        let version = match hash.version {
+            Some(0x10) => Version::V0x10,
+            _ => Version::V0x13,
+        };
+        let argon2 = Argon2::new(algorithm, version, params.clone());
+        let expected = expected.as_bytes();
+        let mut output = [0u8; 64];
+        let Some(output) = output.get_mut(..expected.len()) else {
+            return (false, false);
+        };
+        let computed = WORKING_MEMORY.with(|memory| {
+            let mut memory = memory.borrow_mut();
+            memory.resize(params.block_count(), Block::new());
+            argon2.hash_password_into_with_memory(
+                password.as_bytes(),
+                salt.as_ref(),
+                &mut *output,
+                &mut memory[..],
+            )
+        });
+        let is_valid = computed.is_ok() && bool::from(output.ct_eq(expected));
+        let is_current = algorithm == Algorithm::Argon2id
+            && version == Version::V0x13
+            && params.m_cost() >= self.params.m_cost()
+            && params.t_cost() >= self.params.t_cost()
+            && params.p_cost() >= self.params.p_cost();
+        (is_valid, is_valid && !is_current)
+    }
+}
+
 /// Hashes and verifies passwords on its own threads.
 #[derive(Clone)]
 pub struct PasswordHasher {
     jobs: crossbeam_channel::Sender<Job>,
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    params: Params,
-    /// Verified against when an email is unknown, so that such a login costs one hash too.
-    dummy_hash: String,
+    hashing: Arc<Hashing>,
 }
 
 impl std::fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PasswordHasher")
-            .field("params", &self.inner.params)
+            .field("hashing", &self.hashing)
             .finish_non_exhaustive()
     }
 }
@@ -106,22 +223,17 @@ impl PasswordHasher {
                 tracing::error!(error = %err, "could not start a password hashing thread");
             }
         }
-        let params = cost.params();
-        let dummy_hash = argon2id(&params)
-            .hash_password(b"authy2 dummy password for unknown accounts")
-            .map(|hash| hash.to_string())
-            .unwrap_or_default();
         Self {
             jobs,
-            inner: Arc::new(Inner { params, dummy_hash }),
+            hashing: Arc::new(Hashing::new(cost)),
         }
     }
 
     /// Hashes a new password with argon2id.
     pub async fn hash(&self, password: &str) -> Result<HashedPassword, HashingUnavailable> {
         let password = SecretString::from(password.to_owned());
-        let inner = self.inner.clone();
-        self.run(move || inner.hash(password.expose_secret()))
+        let hashing = self.hashing.clone();
+        self.run(move || hashing.hash(password.expose_secret()))
             .await?
     }
 
@@ -133,8 +245,8 @@ impl PasswordHasher {
         stored: Option<HashedPassword>,
     ) -> Result<Verification, HashingUnavailable> {
         let password = SecretString::from(password.to_owned());
-        let inner = self.inner.clone();
-        self.run(move || inner.verify(password.expose_secret(), stored.as_ref()))
+        let hashing = self.hashing.clone();
+        self.run(move || hashing.verify(password.expose_secret(), stored.as_ref()))
             .await
     }
 
@@ -154,68 +266,6 @@ impl PasswordHasher {
             .instrument(tracing::Span::current())
             .await
             .map_err(|_| HashingUnavailable)
-    }
-}
-
-impl Inner {
-    fn hash(&self, password: &str) -> Result<HashedPassword, HashingUnavailable> {
-        argon2id(&self.params)
-            .hash_password(password.as_bytes())
-            .map(|hash| HashedPassword::new(hash.to_string()))
-            .map_err(|err| {
-                tracing::error!(error = %err, "argon2 hashing failed");
-                HashingUnavailable
-            })
-    }
-
-    fn verify(&self, password: &str, stored: Option<&HashedPassword>) -> Verification {
-        let Some(stored) = stored else {
-            let _ = argon2id(&self.params)
-                .verify_password(password.as_bytes(), self.dummy_hash.as_str());
-            return Verification {
-                is_valid: false,
-                upgraded_hash: None,
-            };
-        };
-        let encoded = stored.as_str();
-        let (is_valid, needs_upgrade) = if encoded.starts_with("$argon2") {
-            let is_valid = argon2id(&self.params)
-                .verify_password(password.as_bytes(), encoded)
-                .is_ok();
-            (is_valid, is_valid && !self.is_current_argon2id(encoded))
-        } else if is_bcrypt(encoded) {
-            let is_valid = password.len() <= BCRYPT_MAX_BYTES
-                && bcrypt::verify(password.as_bytes(), encoded).unwrap_or(false);
-            (is_valid, is_valid)
-        } else {
-            tracing::warn!("stored password hash has an unknown format");
-            let _ = argon2id(&self.params)
-                .verify_password(password.as_bytes(), self.dummy_hash.as_str());
-            (false, false)
-        };
-        let upgraded_hash = if needs_upgrade {
-            self.hash(password).ok()
-        } else {
-            None
-        };
-        Verification {
-            is_valid,
-            upgraded_hash,
-        }
-    }
-
-    fn is_current_argon2id(&self, encoded: &str) -> bool {
-        let Ok(hash) = argon2::PasswordHash::new(encoded) else {
-            return false;
-        };
-        let Ok(params) = Params::try_from(&hash) else {
-            return false;
-        };
-        hash.algorithm.as_str() == "argon2id"
-            && hash.version == Some(Version::V0x13.into())
-            && params.m_cost() >= self.params.m_cost()
-            && params.t_cost() >= self.params.t_cost()
-            && params.p_cost() >= self.params.p_cost()
     }
 }
 

@@ -21,7 +21,7 @@ use crate::passwords::{HashCost, PasswordHasher};
 use crate::ratelimit::{Counters, MemoryCounters, RateLimiter, RedisCounters};
 use crate::redis::Redis;
 use crate::sessions::RedisSessionStore;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 
 /// How often expired sessions and old audit events are cleared.
 const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(600);
@@ -126,14 +126,14 @@ pub fn assemble(
     } else {
         HashCost::OWASP
     };
-    AppState {
+    AppState::new(Shared {
         hasher: PasswordHasher::start(cost, config.hash_workers),
         limiter: RateLimiter::new(counters, config.rate_limits),
         store: database.store(),
         sessions,
         clock,
-        config: Arc::new(config),
-    }
+        config,
+    })
 }
 
 /// `authy2 serve`: runs until SIGTERM or SIGINT.
@@ -212,6 +212,10 @@ pub async fn serve(
                 }
             },
         };
+        // Responses are written whole; waiting for more to send only adds latency.
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(error = %err, "could not set TCP_NODELAY");
+        }
         let service = app
             .clone()
             .map_request(move |mut request: axum::extract::Request<_>| {

@@ -9,11 +9,15 @@ use crate::config::Config;
 use crate::passwords::PasswordHasher;
 use crate::ratelimit::RateLimiter;
 
-/// Shared application state.
+/// Shared application state: one pointer, so that handing it to each extractor is one atomic
+/// increment.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] points to.
+pub struct Shared {
     /// Configuration.
-    pub config: Arc<Config>,
+    pub config: Config,
     /// The SQL database.
     pub store: Arc<dyn Store>,
     /// Where sessions live.
@@ -24,6 +28,21 @@ pub struct AppState {
     pub limiter: RateLimiter,
     /// Time.
     pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    /// Wraps the shared parts.
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl std::fmt::Debug for AppState {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use authy2_core::{Clock, StoreResult, Timestamp};
 
-use super::{Counters, WindowState};
+use super::{Counters, Hit};
 
 /// Expired windows are swept when the map grows past this many keys since the last sweep.
 const SWEEP_EVERY: usize = 10_000;
@@ -35,35 +35,40 @@ impl MemoryCounters {
 
 #[async_trait::async_trait]
 impl Counters for MemoryCounters {
-    async fn hit(&self, key: &str, window: Duration) -> StoreResult<WindowState> {
+    async fn hit(&self, hits: &[Hit<'_>]) -> StoreResult<Option<(usize, Duration)>> {
         let now = self.clock.now();
-        let window = chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX);
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         if windows.by_key.len() >= windows.size_at_last_sweep + SWEEP_EVERY {
             windows.by_key.retain(|_, (_, ends)| *ends > now);
             windows.size_at_last_sweep = windows.by_key.len();
         }
-        let entry = windows
-            .by_key
-            .entry(key.to_owned())
-            .or_insert((0, now + window));
-        if entry.1 <= now {
-            *entry = (0, now + window);
+        for (index, hit) in hits.iter().enumerate() {
+            let window =
+                chrono::Duration::from_std(hit.limit.window).unwrap_or(chrono::Duration::MAX);
+            let entry = windows
+                .by_key
+                .entry(hit.key.to_owned())
+                .or_insert((0, now + window));
+            if entry.1 <= now {
+                *entry = (0, now + window);
+            }
+            entry.0 = entry.0.saturating_add(1);
+            if entry.0 > hit.limit.limit {
+                return Ok(Some((index, (entry.1 - now).to_std().unwrap_or_default())));
+            }
         }
-        entry.0 = entry.0.saturating_add(1);
-        Ok(WindowState {
-            count: entry.0,
-            resets_in: (entry.1 - now).to_std().unwrap_or_default(),
-        })
+        Ok(None)
     }
 
-    async fn undo(&self, key: &str) -> StoreResult<()> {
+    async fn undo(&self, keys: &[&str]) -> StoreResult<()> {
         let now = self.clock.now();
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((count, ends)) = windows.by_key.get_mut(key)
-            && *ends > now
-        {
-            *count = count.saturating_sub(1);
+        for key in keys {
+            if let Some((count, ends)) = windows.by_key.get_mut(*key)
+                && *ends > now
+            {
+                *count = count.saturating_sub(1);
+            }
         }
         Ok(())
     }

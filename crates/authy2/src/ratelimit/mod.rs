@@ -18,23 +18,25 @@ pub use self::memory::MemoryCounters;
 pub use self::redis::RedisCounters;
 use crate::config::{RateLimit, RateLimits};
 
-/// A counter's state after a hit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WindowState {
-    /// Events counted in the current window, this one included.
-    pub count: u32,
-    /// Time until the window ends.
-    pub resets_in: Duration,
+/// One event to count under `key`, which must stay within `limit`.
+#[derive(Clone, Copy, Debug)]
+pub struct Hit<'a> {
+    /// The counter.
+    pub key: &'a str,
+    /// Its limit and window.
+    pub limit: RateLimit,
 }
 
 /// Where the counters live.
 #[async_trait::async_trait]
 pub trait Counters: Send + Sync {
-    /// Counts one event under `key`, starting a window of `window` if none is running.
-    async fn hit(&self, key: &str, window: Duration) -> StoreResult<WindowState>;
+    /// Counts one event under each key in turn (starting a window where none is running), and
+    /// stops at the first whose count then exceeds its limit: that one's index, and the time
+    /// until its window ends. One round trip whatever the number of keys.
+    async fn hit(&self, hits: &[Hit<'_>]) -> StoreResult<Option<(usize, Duration)>>;
 
-    /// Takes back one event under `key`, if its window is still running.
-    async fn undo(&self, key: &str) -> StoreResult<()>;
+    /// Takes back one event under each key whose window is still running.
+    async fn undo(&self, keys: &[&str]) -> StoreResult<()>;
 }
 
 /// A request refused because a limit is reached.
@@ -103,68 +105,72 @@ impl RateLimiter {
             email_ip_key: format!("login_failures:{email}:{ip}"),
             email_key: format!("login_failures:{email}"),
         };
-        self.check(
-            &format!("login_attempts:{ip}"),
-            self.limits.login_attempts_per_ip,
-            "login attempts per IP",
-        )
-        .await?;
-        self.check(
-            &attempt.email_ip_key,
-            self.limits.login_failures_per_email_ip,
-            "failed logins per account and IP",
-        )
-        .await?;
-        self.check(
-            &attempt.email_key,
-            self.limits.login_failures_per_email,
-            "failed logins per account",
-        )
+        let attempts_key = format!("login_attempts:{ip}");
+        self.check(&[
+            (
+                &attempts_key,
+                self.limits.login_attempts_per_ip,
+                "login attempts per IP",
+            ),
+            (
+                &attempt.email_ip_key,
+                self.limits.login_failures_per_email_ip,
+                "failed logins per account and IP",
+            ),
+            (
+                &attempt.email_key,
+                self.limits.login_failures_per_email,
+                "failed logins per account",
+            ),
+        ])
         .await?;
         Ok(attempt)
     }
 
     /// Takes back the provisional failures of a login that succeeded.
     pub async fn login_succeeded(&self, attempt: LoginAttempt) -> StoreResult<()> {
-        self.counters.undo(&attempt.email_ip_key).await?;
-        self.counters.undo(&attempt.email_key).await
+        self.counters
+            .undo(&[&attempt.email_ip_key, &attempt.email_key])
+            .await
     }
 
     /// Counts a registration from `client_ip`.
     pub async fn check_registration(&self, client_ip: Option<&str>) -> Result<(), RateLimitError> {
-        let ip = client_ip.unwrap_or("unknown");
-        self.check(
-            &format!("registrations:{ip}"),
+        let key = format!("registrations:{}", client_ip.unwrap_or("unknown"));
+        self.check(&[(
+            &key,
             self.limits.registrations_per_ip,
             "registrations per IP",
-        )
+        )])
         .await
     }
 
     /// Counts a password change or account deletion by `user`.
     pub async fn check_sensitive_action(&self, user: UserId) -> Result<(), RateLimitError> {
-        self.check(
-            &format!("sensitive:{user}"),
+        let key = format!("sensitive:{user}");
+        self.check(&[(
+            &key,
             self.limits.sensitive_actions_per_user,
             "password changes and deletions per account",
-        )
+        )])
         .await
     }
 
     async fn check(
         &self,
-        key: &str,
-        limit: RateLimit,
-        name: &'static str,
+        limits: &[(&str, RateLimit, &'static str)],
     ) -> Result<(), RateLimitError> {
-        let state = self.counters.hit(key, limit.window).await?;
-        if state.count > limit.limit {
-            return Err(RateLimitError::Limited(Limited {
-                retry_after_secs: state.resets_in.as_secs_f64().ceil().max(1.0) as u64,
-                limit: name,
-            }));
+        let hits: Vec<Hit<'_>> = limits
+            .iter()
+            .map(|&(key, limit, _)| Hit { key, limit })
+            .collect();
+        match self.counters.hit(&hits).await? {
+            None => Ok(()),
+            Some((index, resets_in)) => Err(RateLimitError::Limited(Limited {
+                retry_after_secs: resets_in.as_secs_f64().ceil().max(1.0) as u64,
+                limit: limits.get(index).map_or("rate limit", |&(_, _, name)| name),
+            })),
         }
-        Ok(())
     }
 }
 

@@ -6,31 +6,40 @@ use std::time::Duration;
 use authy2_core::StoreResult;
 use redis::Script;
 
-use super::{Counters, WindowState};
+use super::{Counters, Hit};
 use crate::redis::{Redis, redis_error};
 
-/// KEYS[1] = counter; ARGV[1] = window in ms. Returns {count, ms until reset}.
+/// KEYS = counters; ARGV = for each, its window in ms then its limit. Counts one event under
+/// each in turn and stops at the first over its limit: returns {its 1-based index, ms until its
+/// window ends}, or {0, 0} when none is.
 static HIT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then
+    redis.call('PEXPIRE', key, ARGV[2 * i - 1])
+    ttl = tonumber(ARGV[2 * i - 1])
+  end
+  if count > tonumber(ARGV[2 * i]) then
+    return {i, ttl}
+  end
 end
-return {count, ttl}
+return {0, 0}
 ",
     )
 });
 
-/// KEYS[1] = counter. Decrements only a running window (a DECR on a missing key would
-/// create one that never expires).
+/// KEYS = counters. Decrements only running windows (a DECR on a missing key would create one
+/// that never expires).
 static UNDO: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-if redis.call('PTTL', KEYS[1]) > 0 then
-  redis.call('DECR', KEYS[1])
+for _, key in ipairs(KEYS) do
+  if redis.call('PTTL', key) > 0 then
+    redis.call('DECR', key)
+  end
 end
 return 0
 ",
@@ -52,22 +61,30 @@ impl RedisCounters {
 
 #[async_trait::async_trait]
 impl Counters for RedisCounters {
-    async fn hit(&self, key: &str, window: Duration) -> StoreResult<WindowState> {
-        let (count, ttl_ms): (i64, i64) = HIT
-            .key(self.redis.key(&["ratelimit", key]))
-            .arg(u64::try_from(window.as_millis()).unwrap_or(u64::MAX))
+    async fn hit(&self, hits: &[Hit<'_>]) -> StoreResult<Option<(usize, Duration)>> {
+        let mut invocation = HIT.prepare_invoke();
+        for hit in hits {
+            invocation
+                .key(self.redis.key(&["ratelimit", hit.key]))
+                .arg(u64::try_from(hit.limit.window.as_millis()).unwrap_or(u64::MAX))
+                .arg(hit.limit.limit);
+        }
+        let (index, ttl_ms): (i64, i64) = invocation
             .invoke_async(&mut self.redis.connection())
             .await
             .map_err(redis_error)?;
-        Ok(WindowState {
-            count: u32::try_from(count).unwrap_or(u32::MAX),
-            resets_in: Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0)),
-        })
+        Ok(usize::try_from(index)
+            .ok()
+            .and_then(|i| i.checked_sub(1))
+            .map(|i| (i, Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0)))))
     }
 
-    async fn undo(&self, key: &str) -> StoreResult<()> {
-        let _: i64 = UNDO
-            .key(self.redis.key(&["ratelimit", key]))
+    async fn undo(&self, keys: &[&str]) -> StoreResult<()> {
+        let mut invocation = UNDO.prepare_invoke();
+        for key in keys {
+            invocation.key(self.redis.key(&["ratelimit", key]));
+        }
+        let _: i64 = invocation
             .invoke_async(&mut self.redis.connection())
             .await
             .map_err(redis_error)?;
