@@ -52,7 +52,7 @@ case "$mode" in
     admin_url=${database_url%/*}/postgres
     psql -q "$admin_url" -c 'DROP DATABASE IF EXISTS authy2_bench' -c 'CREATE DATABASE authy2_bench' >/dev/null
     server_env+=(DATABASE_URL="$database_url" REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379}"
-      REDIS_KEY_PREFIX="authy2-bench-$$:" DATABASE_MAX_CONNECTIONS=32)
+      REDIS_KEY_PREFIX="authy2-bench-$$:")
     ;;
   *) echo "usage: bench/run.sh [sqlite|postgres] [seconds]" >&2; exit 2 ;;
 esac

@@ -13,28 +13,36 @@ async fn write_audit_event<'e, E>(executor: E, event: &AuditEvent) -> StoreResul
 where
     E: sqlx::Executor<'e, Database = Db>,
 {
-    sqlx::query(concat!(
+    let insert = sqlx::query(concat!(
         "INSERT INTO audit_events (",
         audit_columns!(),
         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-    ))
-    .bind(event.id.as_uuid())
-    .bind(event.occurred_at)
-    .bind(event.action.as_str())
-    .bind(event.outcome.as_str())
-    .bind(event.actor_user_id.map(|id| id.as_uuid()))
-    .bind(event.actor_ip.as_deref())
-    .bind(event.actor_user_agent.as_deref())
-    .bind(event.organization_id.map(|id| id.as_uuid()))
-    .bind(event.target.as_ref().map(|t| t.kind.as_str()))
-    .bind(event.target.as_ref().map(|t| t.id.as_str()))
-    .bind(event.subject_email.as_deref())
-    .bind(event.request_id.as_deref())
-    .bind(sqlx::types::Json(&event.metadata))
-    .execute(executor)
-    .await
-    .map_err(db_error)?;
+    ));
+    bind_audit_event(insert, event)
+        .execute(executor)
+        .await
+        .map_err(db_error)?;
     Ok(())
+}
+
+type DbQuery<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>;
+
+/// Binds an event's thirteen values, in the order of `audit_columns!`.
+fn bind_audit_event<'q>(query: DbQuery<'q>, event: &'q AuditEvent) -> DbQuery<'q> {
+    query
+        .bind(event.id.as_uuid())
+        .bind(event.occurred_at)
+        .bind(event.action.as_str())
+        .bind(event.outcome.as_str())
+        .bind(event.actor_user_id.map(|id| id.as_uuid()))
+        .bind(event.actor_ip.as_deref())
+        .bind(event.actor_user_agent.as_deref())
+        .bind(event.organization_id.map(|id| id.as_uuid()))
+        .bind(event.target.as_ref().map(|t| t.kind.as_str()))
+        .bind(event.target.as_ref().map(|t| t.id.as_str()))
+        .bind(event.subject_email.as_deref())
+        .bind(event.request_id.as_deref())
+        .bind(sqlx::types::Json(&event.metadata))
 }
 
 /// Appends `WHERE …` for a filter. Every value is bound, never spliced into the SQL.

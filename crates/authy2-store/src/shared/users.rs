@@ -99,22 +99,8 @@ impl UserStore for SqlStore {
         upgraded_hash: Option<HashedPassword>,
         audit: AuditEvent,
     ) -> StoreResult<User> {
-        let mut tx = begin_write(&self.pool).await.map_err(db_error)?;
-        let row = sqlx::query(concat!(
-            "UPDATE users SET last_login_at = $2, password_hash = COALESCE($3, password_hash)
-             WHERE id = $1 RETURNING ",
-            user_columns!()
-        ))
-        .bind(id.as_uuid())
-        .bind(at)
-        .bind(upgraded_hash.as_ref().map(HashedPassword::as_str))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        let user = user_from_row(&found(row)?)?;
-        insert_audit_event(&mut tx, &audit).await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(user)
+        let row = record_login_with_audit(&self.pool, id, at, upgraded_hash.as_ref(), &audit).await?;
+        user_from_row(&found(row)?)
     }
 
     async fn update_user_name(

@@ -99,3 +99,32 @@ include!("../shared/users.rs");
 include!("../shared/sessions.rs");
 include!("../shared/organizations.rs");
 include!("../shared/audit.rs");
+
+/// Records a login and its audit event in one transaction; returns the user's row.
+async fn record_login_with_audit(
+    pool: &DbPool,
+    id: authy2_core::UserId,
+    at: authy2_core::Timestamp,
+    upgraded_hash: Option<&authy2_core::HashedPassword>,
+    audit: &authy2_core::AuditEvent,
+) -> authy2_core::StoreResult<Option<DbRow>> {
+    let mut tx = begin_write(pool).await.map_err(db_error)?;
+    let row = sqlx::query(RECORD_LOGIN)
+        .bind(id.as_uuid())
+        .bind(at)
+        .bind(upgraded_hash.map(authy2_core::HashedPassword::as_str))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    if row.is_some() {
+        insert_audit_event(&mut tx, audit).await?;
+    }
+    tx.commit().await.map_err(db_error)?;
+    Ok(row)
+}
+
+const RECORD_LOGIN: &str = concat!(
+    "UPDATE users SET last_login_at = $2, password_hash = COALESCE($3, password_hash)
+     WHERE id = $1 RETURNING ",
+    user_columns!()
+);
