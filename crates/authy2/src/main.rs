@@ -29,6 +29,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if cfg!(feature = "unaudited-benchmark") && config.is_production() {
+        eprintln!(
+            "configuration error: APP_ENV this build writes no audit log (benchmark only); refusing production"
+        );
+        return ExitCode::from(2);
+    }
     authy2::telemetry::init(config.log_format);
     authy2::install_crypto_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
