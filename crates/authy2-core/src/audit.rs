@@ -235,6 +235,15 @@ impl AuditEvent {
         self
     }
 
+    /// The failed counterpart of an event that was about to be written: the same facts under
+    /// a new id, with outcome `failure` and the reason.
+    pub fn refused(&self, reason: &str) -> Self {
+        let mut refused = self.clone();
+        refused.id = AuditEventId::generate();
+        refused.outcome = AuditOutcome::Failure;
+        refused.with("reason", reason)
+    }
+
     /// Adds a metadata entry.
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.metadata.insert(key.to_owned(), value.into());

@@ -14,6 +14,9 @@ pub const MIN_CHARS: usize = 8;
 pub const MAX_CHARS: usize = 128;
 /// A local part shorter than this is too generic to forbid inside passwords ("jo", "a").
 const MIN_LOCAL_PART_CHECKED: usize = 3;
+/// Context-specific words (NIST SP 800-63B §5.1.1.2): the service's own name is the first
+/// guess of anyone attacking its accounts. Compared in lower case.
+pub const CONTEXT_WORDS: &[&str] = &["authy"];
 
 static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
     include_str!("../data/common-passwords.txt")
@@ -33,6 +36,9 @@ impl NewPassword {
         let lowered = candidate.to_lowercase();
         if COMMON_PASSWORDS.contains(lowered.as_str()) {
             return Err("is too common; choose a less predictable password".to_owned());
+        }
+        if CONTEXT_WORDS.iter().any(|word| lowered.contains(word)) {
+            return Err("must not contain the name of this service".to_owned());
         }
         let local = email.local_part();
         if local.chars().count() >= MIN_LOCAL_PART_CHECKED && lowered.contains(local) {
@@ -98,6 +104,12 @@ mod tests {
         assert!(NewPassword::parse("my grace.hopper pw", &email()).is_err());
         assert!(NewPassword::parse("GRACE.HOPPER-2026", &email()).is_err());
         assert!(NewPassword::parse("correct horse battery", &email()).is_ok());
+    }
+
+    #[test]
+    fn rejects_the_services_own_name() {
+        assert!(NewPassword::parse("my Authy2 password", &email()).is_err());
+        assert!(NewPassword::parse("AUTHYAUTHYAUTHY", &email()).is_err());
     }
 
     #[test]

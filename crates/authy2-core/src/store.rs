@@ -42,6 +42,20 @@ pub enum Conflict {
     RoleChanged,
 }
 
+impl Conflict {
+    /// A short machine-readable name, for audit events.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Conflict::EmailTaken => "email_taken",
+            Conflict::SlugTaken => "slug_taken",
+            Conflict::AlreadyMember => "already_member",
+            Conflict::LastOwner => "last_owner",
+            Conflict::SoleOwnerOfSharedOrganization => "sole_owner_of_shared_organization",
+            Conflict::RoleChanged => "role_changed",
+        }
+    }
+}
+
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

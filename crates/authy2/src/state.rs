@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use authy2_core::{AuditEvent, Clock, SessionStore, Store};
+use authy2_core::{AuditEvent, Clock, SessionStore, Store, StoreError, StoreResult};
 
 use crate::config::Config;
 use crate::passwords::PasswordHasher;
@@ -63,5 +63,19 @@ impl AppState {
         if let Err(err) = self.store.append_audit_event(event).await {
             tracing::error!(error = %err, action = %action, "audit event could not be written");
         }
+    }
+
+    /// Awaits a store change that writes `event` when it succeeds; when the change is refused
+    /// for breaking a rule (the last owner, a taken slug), the refusal is recorded instead.
+    pub async fn audited<T>(
+        &self,
+        event: &AuditEvent,
+        change: impl Future<Output = StoreResult<T>>,
+    ) -> StoreResult<T> {
+        let result = change.await;
+        if let Err(StoreError::Conflict(conflict)) = &result {
+            self.record_attempt(event.refused(conflict.code())).await;
+        }
+        result
     }
 }

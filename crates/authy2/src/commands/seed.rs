@@ -11,7 +11,7 @@ use crate::config::{AppEnv, Config};
 use crate::state::AppState;
 
 /// The password of every seeded account.
-pub const SEED_PASSWORD: &str = "authy2-seed-password";
+pub const SEED_PASSWORD: &str = "seed passphrase for development";
 
 const USERS: &[(&str, &str)] = &[
     ("alice@example.com", "Alice Example"),

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use authy2_core::authz::{self, Action};
-use authy2_core::{Membership, OrganizationId, Session, SessionToken, User};
+use authy2_core::{AuditEvent, Membership, OrganizationId, Session, SessionToken, User};
 use axum::extract::{FromRequestParts, Path};
 use axum::http::header;
 use axum::http::request::Parts;
@@ -100,6 +100,21 @@ impl OrgMember {
     /// Refuses with 403 unless the caller's role allows `action`.
     pub fn require(&self, action: Action) -> Result<(), ApiError> {
         authz::authorize(self.membership.role, action).map_err(|_| ApiError::Forbidden)
+    }
+
+    /// Like [`OrgMember::require`], and a refusal is recorded as a failed `event`: an attempt
+    /// beyond one's role is what an organization's auditor looks for.
+    pub async fn require_audited(
+        &self,
+        state: &AppState,
+        action: Action,
+        event: &AuditEvent,
+    ) -> Result<(), ApiError> {
+        let allowed = self.require(action);
+        if allowed.is_err() {
+            state.record_attempt(event.refused("forbidden")).await;
+        }
+        allowed
     }
 
     /// The organization's id.

@@ -96,7 +96,16 @@ pub async fn add_member(
             .map_err(|e| ApiError::invalid("role", e))?,
         None => Role::Member,
     };
-    member.require(Action::AddMember { role })?;
+    let organization = member.organization_id();
+    let now = state.clock.now();
+    let attempt = AuditEvent::success(AuditAction::MemberAdded, &context.audit(), now)
+        .by(member.caller.user.id)
+        .in_organization(organization)
+        .with("role", role.as_str());
+    // Refused before the lookup, so that members cannot probe which emails have accounts.
+    member
+        .require_audited(&state, Action::AddMember { role }, &attempt)
+        .await?;
     // Any string is looked up; one that is no account's address is simply not found.
     let email = normalize_for_lookup(&body.email);
     let user = state
@@ -104,16 +113,14 @@ pub async fn add_member(
         .find_user_by_email(&email)
         .await?
         .ok_or(ApiError::NotFound("user"))?;
-    let organization = member.organization_id();
-    let now = state.clock.now();
-    let audit = AuditEvent::success(AuditAction::MemberAdded, &context.audit(), now)
-        .by(member.caller.user.id)
-        .in_organization(organization)
-        .on(AuditTarget::user(user.id))
-        .with("role", role.as_str());
+    let audit = attempt.on(AuditTarget::user(user.id));
     let added = state
-        .store
-        .add_member(organization, user.id, role, now, audit)
+        .audited(
+            &audit,
+            state
+                .store
+                .add_member(organization, user.id, role, now, audit.clone()),
+        )
         .await?;
     Ok(ApiResponse::created(
         "Member added",
@@ -145,10 +152,6 @@ pub async fn remove_member(
 ) -> Result<ApiResponse<Option<()>>, ApiError> {
     let target = find_target(&state, &member, &user_id).await?;
     let is_self = target.user_id == member.caller.user.id;
-    member.require(Action::RemoveMember {
-        target: target.role,
-        is_self,
-    })?;
     let organization = member.organization_id();
     let audit = AuditEvent::success(
         AuditAction::MemberRemoved,
@@ -160,9 +163,18 @@ pub async fn remove_member(
     .on(AuditTarget::user(target.user_id))
     .with("role", target.role.as_str())
     .with("left", is_self);
+    let action = Action::RemoveMember {
+        target: target.role,
+        is_self,
+    };
+    member.require_audited(&state, action, &audit).await?;
     state
-        .store
-        .remove_member(organization, target.user_id, target.role, audit)
+        .audited(
+            &audit,
+            state
+                .store
+                .remove_member(organization, target.user_id, target.role, audit.clone()),
+        )
         .await?;
     Ok(ApiResponse::ok("Member removed", None))
 }
@@ -197,10 +209,6 @@ pub async fn change_member_role(
         .parse()
         .map_err(|e| ApiError::invalid("role", e))?;
     let target = find_target(&state, &member, &user_id).await?;
-    member.require(Action::ChangeRole {
-        from: target.role,
-        to: role,
-    })?;
     let organization = member.organization_id();
     let audit = AuditEvent::success(
         AuditAction::MemberRoleChanged,
@@ -212,9 +220,22 @@ pub async fn change_member_role(
     .on(AuditTarget::user(target.user_id))
     .with("from", target.role.as_str())
     .with("to", role.as_str());
+    let action = Action::ChangeRole {
+        from: target.role,
+        to: role,
+    };
+    member.require_audited(&state, action, &audit).await?;
     let changed = state
-        .store
-        .change_member_role(organization, target.user_id, target.role, role, audit)
+        .audited(
+            &audit,
+            state.store.change_member_role(
+                organization,
+                target.user_id,
+                target.role,
+                role,
+                audit.clone(),
+            ),
+        )
         .await?;
     Ok(ApiResponse::ok("Role changed", MemberView::from(changed)))
 }

@@ -167,7 +167,15 @@ pub async fn update_organization(
     member: OrgMember,
     ApiJson(body): ApiJson<UpdateOrganizationRequest>,
 ) -> Result<ApiResponse<OrganizationView>, ApiError> {
-    member.require(Action::UpdateOrganization)?;
+    let id = member.organization_id();
+    let now = state.clock.now();
+    let mut audit = AuditEvent::success(AuditAction::OrganizationUpdated, &context.audit(), now)
+        .by(member.caller.user.id)
+        .in_organization(id)
+        .on(AuditTarget::organization(id));
+    member
+        .require_audited(&state, Action::UpdateOrganization, &audit)
+        .await?;
     let mut errors = ValidationErrors::new();
     let update = OrganizationUpdate {
         name: body
@@ -186,12 +194,6 @@ pub async fn update_organization(
             OrganizationView::from(&member.membership.organization),
         ));
     }
-    let id = member.organization_id();
-    let now = state.clock.now();
-    let mut audit = AuditEvent::success(AuditAction::OrganizationUpdated, &context.audit(), now)
-        .by(member.caller.user.id)
-        .in_organization(id)
-        .on(AuditTarget::organization(id));
     if let Some(name) = &update.name {
         audit = audit.with("name", name.as_str());
     }
@@ -199,8 +201,12 @@ pub async fn update_organization(
         audit = audit.with("slug", slug.as_str());
     }
     let organization = state
-        .store
-        .update_organization(id, update, now, audit)
+        .audited(
+            &audit,
+            state
+                .store
+                .update_organization(id, update, now, audit.clone()),
+        )
         .await?;
     Ok(ApiResponse::ok(
         "Organization updated",
@@ -225,7 +231,6 @@ pub async fn delete_organization(
     context: RequestContext,
     member: OrgMember,
 ) -> Result<ApiResponse<Option<()>>, ApiError> {
-    member.require(Action::DeleteOrganization)?;
     let id = member.organization_id();
     let audit = AuditEvent::success(
         AuditAction::OrganizationDeleted,
@@ -236,6 +241,9 @@ pub async fn delete_organization(
     .in_organization(id)
     .on(AuditTarget::organization(id))
     .with("slug", member.membership.organization.slug.as_str());
+    member
+        .require_audited(&state, Action::DeleteOrganization, &audit)
+        .await?;
     state.store.delete_organization(id, audit).await?;
     Ok(ApiResponse::ok("Organization deleted", None))
 }

@@ -16,7 +16,7 @@ use crate::state::AppState;
 const JSON_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 /// Policy for the interactive docs: same-origin scripts, styles and images only. The one hash is
 /// the single inline style element the bundled Swagger UI inserts; nothing else inline may run.
-const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; \
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; object-src 'none'; \
      style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='; img-src 'self' data:; \
      connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 const HSTS: &str = "max-age=31536000; includeSubDomains";

@@ -684,3 +684,52 @@ async fn no_change_happens_when_its_audit_record_cannot_be_written() {
     let mine = app.get(&format!("{ME}/organizations"), token).await;
     assert_eq!(total(&mine.expect(200)), 0);
 }
+
+#[tokio::test]
+async fn refusals_of_organization_changes_are_recorded_as_failures() {
+    let app = TestApp::spawn().await;
+    let owner = app.register(&unique_email("boss")).await;
+    let member = app.register(&unique_email("climber")).await;
+    let org = app.create_organization(&owner, "Refusals").await;
+    app.add_member(&org, &owner, &member, "member").await;
+
+    // A member tries to remove the owner; the owner, the last one, tries to step down.
+    app.call(
+        Method::DELETE,
+        &format!("/api/v1/organizations/{org}/members/{}", owner.id),
+        Some(&member.token),
+    )
+    .await
+    .expect_error(403, "FORBIDDEN");
+    app.json(
+        PATCH,
+        &format!("/api/v1/organizations/{org}/members/{}/role", owner.id),
+        Some(&owner.token),
+        json!({ "role": "member" }),
+    )
+    .await
+    .expect_error(409, "CONFLICT");
+
+    let log = audit_log(&app, &org_log(&org), Some(&owner.token), &[])
+        .await
+        .expect(200);
+    let events = log.data().as_array().unwrap();
+    let failures: Vec<(&str, &str, &str)> = events
+        .iter()
+        .filter(|e| e["outcome"] == "failure")
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["metadata"]["reason"].as_str().unwrap(),
+                e["actor"]["user_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        failures,
+        [
+            ("member.role_changed", "last_owner", owner.id.as_str()),
+            ("member.removed", "forbidden", member.id.as_str()),
+        ]
+    );
+}
