@@ -14,6 +14,8 @@ use crate::ids::{AuditEventId, OrganizationId, SessionId, UserId};
 
 /// Replaces personal data in the events of a deleted account.
 pub const REDACTED: &str = "[deleted]";
+/// The longest email an event keeps (the longest valid address).
+const MAX_EMAIL_CHARS: usize = 254;
 
 macro_rules! audit_actions {
     ($($variant:ident => $name:literal,)*) => {
@@ -229,9 +231,17 @@ impl AuditEvent {
         self
     }
 
-    /// Sets the email the event concerns.
-    pub fn about_email(mut self, email: impl Into<String>) -> Self {
-        self.subject_email = Some(email.into());
+    /// Sets the email the event concerns. What a client typed is kept only as far as any
+    /// address can go (254 characters) and without control characters, so a refused attempt
+    /// cannot write arbitrary text into the log.
+    pub fn about_email(mut self, email: &str) -> Self {
+        let kept: String = email
+            .trim()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_EMAIL_CHARS)
+            .collect();
+        self.subject_email = Some(kept);
         self
     }
 
@@ -317,5 +327,16 @@ mod tests {
         assert_eq!(event.actor_ip.as_deref(), Some("192.0.2.1"));
         assert_eq!(event.outcome, AuditOutcome::Failure);
         assert_eq!(event.target, Some(AuditTarget::user(user)));
+    }
+
+    #[test]
+    fn recorded_emails_are_bounded_and_printable() {
+        let at = chrono::Utc::now();
+        let context = AuditContext::default();
+        let long = format!(" {}\0\n ", "x".repeat(10_000));
+        let event = AuditEvent::failure(AuditAction::AuthLogin, &context, at).about_email(&long);
+        let kept = event.subject_email.unwrap_or_default();
+        assert_eq!(kept.chars().count(), 254);
+        assert!(!kept.chars().any(char::is_control));
     }
 }

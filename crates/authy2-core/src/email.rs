@@ -80,10 +80,15 @@ impl fmt::Display for Email {
     }
 }
 
-/// Normalizes an address for lookup without validating it, so that a login with a malformed
-/// address costs the same as one with an unknown address.
-pub fn normalize_for_lookup(input: &str) -> String {
-    input.trim().to_lowercase()
+/// The key to look an address up by, without validating it: a login with a malformed address
+/// must cost the same as one with an unknown address. `None` when no account can have it
+/// (empty, too long, or with control characters, which some databases refuse in text).
+pub fn lookup_key(input: &str) -> Option<String> {
+    let trimmed = input.trim();
+    let plausible = !trimmed.is_empty()
+        && trimmed.chars().count() <= MAX_LENGTH
+        && !trimmed.chars().any(char::is_control);
+    plausible.then(|| trimmed.to_lowercase())
 }
 
 fn is_valid_local_part(local: &str) -> bool {
@@ -169,6 +174,21 @@ mod tests {
         assert!(Email::parse(&long_label).is_err());
         let long_total = format!("a@{}.com", vec!["c".repeat(60); 5].join("."));
         assert!(Email::parse(&long_total).is_err());
+    }
+
+    #[test]
+    fn lookup_keys_exist_only_for_plausible_addresses() {
+        assert_eq!(
+            lookup_key("  Ada@Example.com "),
+            Some("ada@example.com".to_owned())
+        );
+        assert_eq!(
+            lookup_key("not an address"),
+            Some("not an address".to_owned())
+        );
+        assert_eq!(lookup_key("   "), None);
+        assert_eq!(lookup_key("nul\0@example.com"), None);
+        assert_eq!(lookup_key(&"a".repeat(255)), None);
     }
 
     #[test]

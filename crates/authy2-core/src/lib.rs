@@ -28,8 +28,8 @@ pub use email::Email;
 pub use ids::{AuditEventId, OrganizationId, SessionId, UserId};
 pub use name::DisplayName;
 pub use organization::{
-    Member, Membership, NewOrganization, Organization, OrganizationName, OrganizationUpdate,
-    OrganizationWithRole,
+    ActingMember, Member, Membership, NewOrganization, Organization, OrganizationName,
+    OrganizationUpdate, OrganizationWithRole,
 };
 pub use page::{Page, PageRequest};
 pub use password::NewPassword;

@@ -95,6 +95,16 @@ pub struct Membership {
     pub role: Role,
 }
 
+/// The member asking for a change, with the role their permission was decided on. The store
+/// refuses the change if that role is no longer theirs when it takes its locks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ActingMember {
+    /// Who.
+    pub user_id: UserId,
+    /// Their role as read when the request was authorized.
+    pub role: Role,
+}
+
 /// A member as listed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {

@@ -88,17 +88,6 @@ pub struct Page<T> {
     pub request: PageRequest,
 }
 
-impl<T> Page<T> {
-    /// Converts every item.
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            items: self.items.into_iter().map(f).collect(),
-            total: self.total,
-            request: self.request,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

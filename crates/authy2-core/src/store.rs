@@ -10,7 +10,8 @@ use crate::clock::Timestamp;
 use crate::ids::{AuditEventId, OrganizationId, SessionId, UserId};
 use crate::name::DisplayName;
 use crate::organization::{
-    Member, Membership, NewOrganization, Organization, OrganizationUpdate, OrganizationWithRole,
+    ActingMember, Member, Membership, NewOrganization, Organization, OrganizationUpdate,
+    OrganizationWithRole,
 };
 use crate::page::{Page, PageRequest};
 use crate::role::Role;
@@ -98,11 +99,14 @@ pub trait UserStore: Send + Sync {
     async fn find_credentials_by_id(&self, id: UserId) -> StoreResult<Option<UserCredentials>>;
 
     /// Records a successful login: `last_login_at`, and a new hash when the stored one used
-    /// outdated parameters or algorithm.
+    /// outdated parameters or algorithm. [`StoreError::NotFound`] unless the stored hash is
+    /// still `verified_hash`: a password changed while the login was being checked must not
+    /// let it through.
     async fn record_login(
         &self,
         id: UserId,
         at: Timestamp,
+        verified_hash: &HashedPassword,
         upgraded_hash: Option<HashedPassword>,
         audit: AuditEvent,
     ) -> StoreResult<User>;
@@ -184,31 +188,36 @@ pub trait OrganizationStore: Send + Sync {
         user: UserId,
     ) -> StoreResult<Option<Member>>;
 
-    /// Adds a user. [`Conflict::AlreadyMember`] when they are one.
+    /// Adds a user, on behalf of `actor`. [`Conflict::AlreadyMember`] when they are one.
     async fn add_member(
         &self,
         organization: OrganizationId,
+        actor: ActingMember,
         user: UserId,
         role: Role,
         at: Timestamp,
         audit: AuditEvent,
     ) -> StoreResult<Member>;
 
-    /// Removes a member whose role is still `expected_role` ([`Conflict::RoleChanged`] if
-    /// not). [`Conflict::LastOwner`] when they are the last owner.
+    /// Removes a member whose role is still `expected_role`, on behalf of `actor`.
+    /// [`Conflict::RoleChanged`] when either role changed since the request was authorized;
+    /// [`Conflict::LastOwner`] when the member is the last owner.
     async fn remove_member(
         &self,
         organization: OrganizationId,
+        actor: ActingMember,
         user: UserId,
         expected_role: Role,
         audit: AuditEvent,
     ) -> StoreResult<()>;
 
-    /// Changes the role of a member whose role is still `expected_role`.
-    /// [`Conflict::LastOwner`] when that would demote the last owner.
+    /// Changes the role of a member whose role is still `expected_role`, on behalf of
+    /// `actor`. [`Conflict::RoleChanged`] when either role changed since the request was
+    /// authorized; [`Conflict::LastOwner`] when that would demote the last owner.
     async fn change_member_role(
         &self,
         organization: OrganizationId,
+        actor: ActingMember,
         user: UserId,
         expected_role: Role,
         role: Role,

@@ -178,7 +178,9 @@ pub struct Config {
     pub redis_url: Option<SecretString>,
     /// Prefix of every Redis key, so that several deployments can share one Redis.
     pub redis_key_prefix: String,
-    /// Key for signing short-lived values (random per start outside production).
+    /// Key for signing short-lived values. Nothing signs with it yet (sessions are random
+    /// tokens looked up in the store); the federated sign-in flows will, and production already
+    /// requires one so that every instance of a deployment shares it from the start.
     pub secret_key: SecretString,
     /// Origins allowed to make credentialed cross-origin calls.
     pub cors_allowed_origins: Vec<AllowedOrigin>,
@@ -309,10 +311,12 @@ impl Config {
             request_timeout: vars
                 .duration("REQUEST_TIMEOUT")?
                 .unwrap_or(Duration::from_secs(30)),
-            hash_workers: vars.positive("HASH_WORKERS")?.unwrap_or(default_workers),
+            hash_workers: vars
+                .at_most("HASH_WORKERS", 1_024)?
+                .map_or(default_workers, |n| n as usize),
             log_format,
             rate_limits: rate_limits(&vars)?,
-            audit_retention_days: vars.positive("AUDIT_RETENTION_DAYS")?.unwrap_or(365),
+            audit_retention_days: vars.at_most("AUDIT_RETENTION_DAYS", 36_500)?.unwrap_or(365),
         })
     }
 
@@ -409,8 +413,16 @@ pub fn parse_duration(input: &str) -> Result<Duration, String> {
     if number == 0 {
         return Err("must be longer than zero".to_owned());
     }
-    Ok(Duration::from_secs(number.saturating_mul(seconds)))
+    let total = number.saturating_mul(seconds);
+    if total > MAX_DURATION_SECS {
+        return Err("must be at most 3650d".to_owned());
+    }
+    Ok(Duration::from_secs(total))
 }
+
+/// The longest duration any setting takes: ten years, well past any sensible session or
+/// window, and far from the overflow of timestamp arithmetic.
+const MAX_DURATION_SECS: u64 = 3_650 * 86_400;
 
 /// The raw variables, with typed accessors that name the variable in their errors.
 struct Vars(HashMap<String, String>);
@@ -448,6 +460,14 @@ impl Vars {
                     })
             })
             .transpose()
+    }
+
+    /// A positive whole number no larger than `max`.
+    fn at_most(&self, name: &'static str, max: u32) -> Result<Option<u32>, ConfigError> {
+        match self.positive::<u32>(name)? {
+            Some(n) if n > max => Err(ConfigError::new(name, format!("must be at most {max}"))),
+            other => Ok(other),
+        }
     }
 
     fn duration(&self, name: &'static str) -> Result<Option<Duration>, ConfigError> {

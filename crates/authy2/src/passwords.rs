@@ -2,8 +2,10 @@
 //! replaced at the next successful login.
 //!
 //! Hashing is deliberately slow, so it never runs on the async workers: a fixed pool of threads
-//! (one per core by default) takes jobs from a queue. A login flood then waits in that queue
-//! while every other request keeps being served.
+//! (one per core by default) takes jobs from a bounded queue. A login flood waits in that queue
+//! while every other request keeps being served; past the queue's bound, logins are refused
+//! with 503 at once rather than queued for longer than any client would wait, and a job whose
+//! client has gone is skipped.
 
 use std::sync::Arc;
 use std::thread;
@@ -16,6 +18,9 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 use tokio::sync::oneshot;
 use tracing::Instrument as _;
+
+/// Jobs that may wait per hashing thread: about 1.5 s of work at the OWASP cost.
+const QUEUE_PER_WORKER: usize = 128;
 
 /// bcrypt only reads the first 72 bytes of a password. Longer passwords are refused against
 /// bcrypt hashes rather than truncated, so two passwords that differ after byte 72 can never
@@ -214,8 +219,9 @@ impl std::fmt::Debug for PasswordHasher {
 impl PasswordHasher {
     /// Starts `workers` hashing threads.
     pub fn start(cost: HashCost, workers: usize) -> Self {
-        let (jobs, queue) = crossbeam_channel::unbounded::<Job>();
-        for n in 0..workers.max(1) {
+        let workers = workers.max(1);
+        let (jobs, queue) = crossbeam_channel::bounded::<Job>(workers * QUEUE_PER_WORKER);
+        for n in 0..workers {
             let queue = queue.clone();
             let spawned = thread::Builder::new()
                 .name(format!("authy2-hash-{n}"))
@@ -263,10 +269,14 @@ impl PasswordHasher {
         let (reply, result) = oneshot::channel();
         let span = tracing::Span::current();
         let job: Job = Box::new(move || {
+            // The request timed out or its client hung up while this waited.
+            if reply.is_closed() {
+                return;
+            }
             let _entered = span.enter();
             let _ = reply.send(work());
         });
-        self.jobs.send(job).map_err(|_| HashingUnavailable)?;
+        self.jobs.try_send(job).map_err(|_| HashingUnavailable)?;
         result
             .instrument(tracing::Span::current())
             .await

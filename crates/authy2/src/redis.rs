@@ -57,11 +57,6 @@ impl Redis {
         key
     }
 
-    /// The prefix itself.
-    pub fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
     /// Checks that Redis answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         let mut connection = self.connection();

@@ -83,6 +83,11 @@ async fn begin_migration(pool: &DbPool) -> Result<Tx, sqlx::Error> {
 const SELECT_OWNERS_LOCKED: &str = "SELECT user_id FROM memberships
      WHERE organization_id = $1 AND role = 'owner' ORDER BY user_id FOR UPDATE";
 
+/// Two members' rows (the one acting and the one acted on), locked in a fixed order after the
+/// owners', so that a concurrent demotion of the actor waits for this change or defeats it.
+const SELECT_ROLES_LOCKED: &str = "SELECT user_id, role FROM memberships
+     WHERE organization_id = $1 AND user_id IN ($2, $3) ORDER BY user_id FOR UPDATE";
+
 /// Owners of every organization the user belongs to, locked in a fixed order so that two
 /// transactions cannot deadlock on them.
 const SELECT_CO_OWNERS_LOCKED: &str = "SELECT organization_id, user_id FROM memberships
@@ -99,12 +104,11 @@ include!("../shared/audit.rs");
 
 /// Records a login and its audit event in one statement, so one round trip instead of four:
 /// logins are the busiest write there is. Data-modifying CTEs run to completion and the
-/// statement is atomic; the event is written only if the user row was updated.
+/// statement is atomic; the event is written only if the user row was updated, which it is
+/// only while the stored hash is still the one the password was verified against.
 async fn record_login_with_audit(
     pool: &DbPool,
-    id: authy2_core::UserId,
-    at: authy2_core::Timestamp,
-    upgraded_hash: Option<&authy2_core::HashedPassword>,
+    login: &RecordedLogin<'_>,
     audit: &authy2_core::AuditEvent,
 ) -> authy2_core::StoreResult<Option<DbRow>> {
     let statement = if cfg!(feature = "unaudited-benchmark") {
@@ -113,9 +117,10 @@ async fn record_login_with_audit(
         RECORD_LOGIN
     };
     let query = sqlx::query(statement)
-        .bind(id.as_uuid())
-        .bind(at)
-        .bind(upgraded_hash.map(authy2_core::HashedPassword::as_str));
+        .bind(login.id.as_uuid())
+        .bind(login.at)
+        .bind(login.upgraded_hash.map(authy2_core::HashedPassword::as_str))
+        .bind(login.verified_hash.as_str());
     let query = if cfg!(feature = "unaudited-benchmark") {
         query
     } else {
@@ -124,22 +129,24 @@ async fn record_login_with_audit(
     query.fetch_optional(pool).await.map_err(db_error)
 }
 
+macro_rules! update_login {
+    () => {
+        "UPDATE users SET last_login_at = $2, password_hash = COALESCE($3, password_hash)
+         WHERE id = $1 AND password_hash = $4 RETURNING "
+    };
+}
+
 const RECORD_LOGIN: &str = concat!(
-    "WITH changed AS (
-         UPDATE users SET last_login_at = $2, password_hash = COALESCE($3, password_hash)
-         WHERE id = $1 RETURNING ",
+    "WITH changed AS (",
+    update_login!(),
     user_columns!(),
     "), logged AS (
          INSERT INTO audit_events (",
     audit_columns!(),
-    ") SELECT $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM changed
+    ") SELECT $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 FROM changed
      )
      SELECT * FROM changed"
 );
 
 /// The login update alone, for the build that measures what auditing costs.
-const RECORD_LOGIN_UNAUDITED: &str = concat!(
-    "UPDATE users SET last_login_at = $2, password_hash = COALESCE($3, password_hash)
-     WHERE id = $1 RETURNING ",
-    user_columns!()
-);
+const RECORD_LOGIN_UNAUDITED: &str = concat!(update_login!(), user_columns!());

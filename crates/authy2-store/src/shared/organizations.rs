@@ -1,7 +1,9 @@
 // Organizations and memberships, shared by both backends (included into each backend module,
 // which supplies the locking queries `SELECT_OWNERS_LOCKED` and `SELECT_CO_OWNERS_LOCKED`).
 
-use authy2_core::organization::{Membership, NewOrganization, OrganizationUpdate, OrganizationWithRole};
+use authy2_core::organization::{
+    ActingMember, Membership, NewOrganization, OrganizationUpdate, OrganizationWithRole,
+};
 use authy2_core::{OrganizationStore, Page, PageRequest};
 
 #[async_trait::async_trait]
@@ -166,12 +168,17 @@ impl OrganizationStore for SqlStore {
     async fn add_member(
         &self,
         organization: OrganizationId,
+        actor: ActingMember,
         user: UserId,
         role: Role,
         at: Timestamp,
         audit: AuditEvent,
     ) -> StoreResult<Member> {
         let mut tx = begin_write(&self.pool).await.map_err(db_error)?;
+        let roles = lock_roles(&mut tx, organization, actor.user_id, actor.user_id).await?;
+        if roles.actor != Some(actor.role) {
+            return Err(Conflict::RoleChanged.into());
+        }
         let inserted = sqlx::query(
             "INSERT INTO memberships (organization_id, user_id, role, joined_at)
              VALUES ($1, $2, $3, $4)",
@@ -201,12 +208,13 @@ impl OrganizationStore for SqlStore {
     async fn remove_member(
         &self,
         organization: OrganizationId,
+        actor: ActingMember,
         user: UserId,
         expected_role: Role,
         audit: AuditEvent,
     ) -> StoreResult<()> {
         let mut tx = begin_write(&self.pool).await.map_err(db_error)?;
-        let current = lock_member_role(&mut tx, organization, user, expected_role).await?;
+        let current = lock_change(&mut tx, organization, actor, user, expected_role).await?;
         if current.is_last_owner {
             return Err(Conflict::LastOwner.into());
         }
@@ -223,13 +231,14 @@ impl OrganizationStore for SqlStore {
     async fn change_member_role(
         &self,
         organization: OrganizationId,
+        actor: ActingMember,
         user: UserId,
         expected_role: Role,
         role: Role,
         audit: AuditEvent,
     ) -> StoreResult<Member> {
         let mut tx = begin_write(&self.pool).await.map_err(db_error)?;
-        let current = lock_member_role(&mut tx, organization, user, expected_role).await?;
+        let current = lock_change(&mut tx, organization, actor, user, expected_role).await?;
         if current.is_last_owner && role != Role::Owner {
             return Err(Conflict::LastOwner.into());
         }
@@ -310,36 +319,75 @@ where
     row.as_ref().map(member_from_row).transpose()
 }
 
-/// A member's role, read under the owner lock.
-struct LockedRole {
-    /// The member is the organization's only owner.
-    is_last_owner: bool,
+/// Roles read under lock.
+struct LockedRoles {
+    /// How many owners the organization has.
+    owners: usize,
+    /// The acting member's role, if they are still a member.
+    actor: Option<Role>,
+    /// The target's role, if they are a member.
+    target: Option<Role>,
 }
 
-/// Locks the organization's owners, then checks that `user` is still a member with
-/// `expected_role`: the caller's permission was decided on that role.
-async fn lock_member_role(
+/// Locks the organization's owners, then the acting and the target members' rows, and reads
+/// their roles.
+async fn lock_roles(
     tx: &mut Tx,
     organization: OrganizationId,
-    user: UserId,
-    expected_role: Role,
-) -> StoreResult<LockedRole> {
+    actor: UserId,
+    target: UserId,
+) -> StoreResult<LockedRoles> {
     let owners = sqlx::query(SELECT_OWNERS_LOCKED)
         .bind(organization.as_uuid())
         .fetch_all(&mut **tx)
         .await
         .map_err(db_error)?;
-    let row = sqlx::query("SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2")
+    let rows = sqlx::query(SELECT_ROLES_LOCKED)
         .bind(organization.as_uuid())
-        .bind(user.as_uuid())
-        .fetch_optional(&mut **tx)
+        .bind(actor.as_uuid())
+        .bind(target.as_uuid())
+        .fetch_all(&mut **tx)
         .await
         .map_err(db_error)?;
-    let role = role_from_row(&found(row)?)?;
-    if role != expected_role {
+    let mut roles = LockedRoles {
+        owners: owners.len(),
+        actor: None,
+        target: None,
+    };
+    for row in &rows {
+        let user = UserId::from_uuid(get(row, "user_id")?);
+        let role = role_from_row(row)?;
+        if user == actor {
+            roles.actor = Some(role);
+        }
+        if user == target {
+            roles.target = Some(role);
+        }
+    }
+    Ok(roles)
+}
+
+/// A change to a member that the caller may make.
+struct LockedChange {
+    /// The member is the organization's only owner.
+    is_last_owner: bool,
+}
+
+/// Locks what a change to `target` depends on and checks that it still holds: the target is a
+/// member with `expected_role`, and the actor still has the role the change was authorized on.
+async fn lock_change(
+    tx: &mut Tx,
+    organization: OrganizationId,
+    actor: ActingMember,
+    target: UserId,
+    expected_role: Role,
+) -> StoreResult<LockedChange> {
+    let roles = lock_roles(tx, organization, actor.user_id, target).await?;
+    let target_role = roles.target.ok_or(StoreError::NotFound)?;
+    if target_role != expected_role || roles.actor != Some(actor.role) {
         return Err(Conflict::RoleChanged.into());
     }
-    Ok(LockedRole {
-        is_last_owner: role == Role::Owner && owners.len() <= 1,
+    Ok(LockedChange {
+        is_last_owner: target_role == Role::Owner && roles.owners <= 1,
     })
 }

@@ -96,10 +96,17 @@ impl UserStore for SqlStore {
         &self,
         id: UserId,
         at: Timestamp,
+        verified_hash: &HashedPassword,
         upgraded_hash: Option<HashedPassword>,
         audit: AuditEvent,
     ) -> StoreResult<User> {
-        let row = record_login_with_audit(&self.pool, id, at, upgraded_hash.as_ref(), &audit).await?;
+        let login = RecordedLogin {
+            id,
+            at,
+            verified_hash,
+            upgraded_hash: upgraded_hash.as_ref(),
+        };
+        let row = record_login_with_audit(&self.pool, &login, &audit).await?;
         user_from_row(&found(row)?)
     }
 
@@ -253,6 +260,16 @@ impl UserStore for SqlStore {
         tx.commit().await.map_err(db_error)?;
         Ok(outcome)
     }
+}
+
+/// What `record_login` writes.
+struct RecordedLogin<'a> {
+    id: UserId,
+    at: Timestamp,
+    /// The hash the password was checked against; the update applies only if it is still the
+    /// stored one.
+    verified_hash: &'a HashedPassword,
+    upgraded_hash: Option<&'a HashedPassword>,
 }
 
 fn credentials_from_row(row: &DbRow) -> StoreResult<UserCredentials> {

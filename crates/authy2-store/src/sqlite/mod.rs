@@ -87,6 +87,10 @@ async fn begin_migration(pool: &DbPool) -> Result<Tx, sqlx::Error> {
 /// Owners of an organization. The write lock is already held by `begin_write`.
 const SELECT_OWNERS_LOCKED: &str = "SELECT user_id FROM memberships WHERE organization_id = $1 AND role = 'owner' ORDER BY user_id";
 
+/// Two members' roles (the one acting and the one acted on). The write lock is held.
+const SELECT_ROLES_LOCKED: &str = "SELECT user_id, role FROM memberships
+     WHERE organization_id = $1 AND user_id IN ($2, $3) ORDER BY user_id";
+
 /// Owners of every organization the user belongs to.
 const SELECT_CO_OWNERS_LOCKED: &str = "SELECT organization_id, user_id FROM memberships
      WHERE role = 'owner'
@@ -100,19 +104,19 @@ include!("../shared/sessions.rs");
 include!("../shared/organizations.rs");
 include!("../shared/audit.rs");
 
-/// Records a login and its audit event in one transaction; returns the user's row.
+/// Records a login and its audit event in one transaction; returns the user's row, or `None`
+/// when the password changed since it was verified.
 async fn record_login_with_audit(
     pool: &DbPool,
-    id: authy2_core::UserId,
-    at: authy2_core::Timestamp,
-    upgraded_hash: Option<&authy2_core::HashedPassword>,
+    login: &RecordedLogin<'_>,
     audit: &authy2_core::AuditEvent,
 ) -> authy2_core::StoreResult<Option<DbRow>> {
     let mut tx = begin_write(pool).await.map_err(db_error)?;
     let row = sqlx::query(RECORD_LOGIN)
-        .bind(id.as_uuid())
-        .bind(at)
-        .bind(upgraded_hash.map(authy2_core::HashedPassword::as_str))
+        .bind(login.id.as_uuid())
+        .bind(login.at)
+        .bind(login.upgraded_hash.map(authy2_core::HashedPassword::as_str))
+        .bind(login.verified_hash.as_str())
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_error)?;
@@ -125,6 +129,6 @@ async fn record_login_with_audit(
 
 const RECORD_LOGIN: &str = concat!(
     "UPDATE users SET last_login_at = $2, password_hash = COALESCE($3, password_hash)
-     WHERE id = $1 RETURNING ",
+     WHERE id = $1 AND password_hash = $4 RETURNING ",
     user_columns!()
 );

@@ -4,7 +4,9 @@
 use authy2_core::audit::{AuditAction, AuditContext, AuditEvent, AuditTarget};
 use authy2_core::organization::{NewOrganization, OrganizationName};
 use authy2_core::store::Conflict;
-use authy2_core::{DisplayName, Email, NewUser, OrganizationId, Role, Slug, StoreError, UserId};
+use authy2_core::{
+    ActingMember, DisplayName, Email, NewUser, OrganizationId, Role, Slug, StoreError, UserId,
+};
 
 use crate::cli::CommandError;
 use crate::config::{AppEnv, Config};
@@ -158,7 +160,14 @@ async fn seed_organization(
             .in_organization(id)
             .on(AuditTarget::user(user))
             .with("role", role.as_str());
-        state.store.add_member(id, user, role, now, audit).await?;
+        let actor = ActingMember {
+            user_id: owner,
+            role: Role::Owner,
+        };
+        state
+            .store
+            .add_member(id, actor, user, role, now, audit)
+            .await?;
     }
     Ok(())
 }

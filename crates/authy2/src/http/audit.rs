@@ -1,6 +1,6 @@
 //! Reading the audit log: the caller's own events, and an organization's (owner or admin).
 
-use authy2_core::audit::{AuditAction, AuditFilter, AuditScope};
+use authy2_core::audit::{AuditAction, AuditEvent, AuditFilter, AuditScope};
 use authy2_core::authz::Action;
 use authy2_core::{Timestamp, UserId, ValidationErrors};
 use axum::extract::State;
@@ -86,11 +86,23 @@ async fn list(
     // `until` before `since` is a window with nothing in it: an empty page, not an error.
     errors.into_result()?;
     let events = state.store.list_audit_events(&filter, page).await?;
-    Ok(ApiResponse::page(
-        "Audit events",
-        events,
-        AuditEventView::from,
-    ))
+    Ok(ApiResponse::page("Audit events", events, |event| {
+        AuditEventView::from(for_scope(event, scope))
+    }))
+}
+
+/// What a scope's reader may see of an event. In a user's own log, events that someone else
+/// did to their account (an admin adding them to an organization) keep who did it but not
+/// that person's address or client; anonymous attempts (failed logins) keep theirs, which is
+/// what the account's owner needs to see.
+fn for_scope(mut event: AuditEvent, scope: AuditScope) -> AuditEvent {
+    if let AuditScope::User(reader) = scope
+        && event.actor_user_id.is_some_and(|actor| actor != reader)
+    {
+        event.actor_ip = None;
+        event.actor_user_agent = None;
+    }
+    event
 }
 
 /// An RFC 3339 time, converted to UTC.

@@ -1,10 +1,11 @@
 //! Authentication: register, login, logout, the current session, and the caller's sessions.
 
 use authy2_core::audit::{AuditAction, AuditEvent, AuditTarget};
-use authy2_core::email::normalize_for_lookup;
+use authy2_core::email::lookup_key;
 use authy2_core::password::{self, NewPassword};
 use authy2_core::{
-    AuthMethod, DisplayName, Email, NewSession, NewUser, SessionId, UserId, ValidationErrors,
+    AuthMethod, DisplayName, Email, NewSession, NewUser, SessionId, StoreError, UserId,
+    ValidationErrors,
 };
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
@@ -130,7 +131,8 @@ pub async fn login(
     context: RequestContext,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let normalized = normalize_for_lookup(&body.email);
+    // `None`: no account can have this address; it still costs a hash below.
+    let lookup = lookup_key(&body.email);
     // No password can be longer than this, so it is refused before costing a hash. Anything
     // else, however odd, is simply credentials that do not match.
     if body.password.chars().count() > password::MAX_CHARS {
@@ -141,28 +143,43 @@ pub async fn login(
     }
 
     let ip = context.client_ip_string();
-    let attempt = match state.limiter.begin_login(&normalized, ip.as_deref()).await {
+    let limited_email = lookup.as_deref().unwrap_or("");
+    let attempt = match state
+        .limiter
+        .begin_login(limited_email, ip.as_deref())
+        .await
+    {
         Ok(attempt) => attempt,
         Err(err) => {
-            let mut event = rate_limit_event(&state, &context, AuditAction::AuthLogin)
-                .about_email(body.email.trim());
-            // Shown in the account's own log, and redacted with it if it is deleted.
-            if let Some(account) = state.store.find_user_by_email(&normalized).await? {
+            let mut event =
+                rate_limit_event(&state, &context, AuditAction::AuthLogin).about_email(&body.email);
+            // Shown in the account's own log, and redacted with it if it is deleted. Looked
+            // up only when the refusal is recorded, not for every refused attempt.
+            if err.is_first_refusal()
+                && let Some(key) = &lookup
+                && let Some(account) = state.store.find_user_by_email(key).await?
+            {
                 event = event.on(AuditTarget::user(account.id));
             }
             return Err(rate_limited(&state, err, event).await);
         }
     };
-    let credentials = state.store.find_credentials(&normalized).await?;
+    let credentials = match &lookup {
+        Some(key) => state.store.find_credentials(key).await?,
+        None => None,
+    };
     let stored_hash = credentials.as_ref().and_then(|c| c.password_hash.clone());
-    let verification = state.hasher.verify(&body.password, stored_hash).await?;
+    let verification = state
+        .hasher
+        .verify(&body.password, stored_hash.clone())
+        .await?;
     let now = state.clock.now();
 
     let credentials = match credentials {
         Some(credentials) if verification.is_valid => credentials,
         refused => {
             let mut event = AuditEvent::failure(AuditAction::AuthLogin, &context.audit(), now)
-                .about_email(body.email.trim())
+                .about_email(&body.email)
                 .with("reason", "invalid_credentials");
             // Shown in the account's own audit log, so its owner sees attempts against it.
             if let Some(refused) = refused {
@@ -177,25 +194,40 @@ pub async fn login(
         tracing::warn!(error = %err, "could not clear provisional login failures");
     }
     let user_id = credentials.user.id;
+    let Some(verified_hash) = stored_hash else {
+        return Err(ApiError::Internal(
+            "a valid login without a stored hash".into(),
+        ));
+    };
     let session = start_session(&state, &context, user_id, AuthMethod::Password).await?;
     let audit = AuditEvent::success(AuditAction::AuthLogin, &context.audit(), now)
         .by(user_id)
         .on(AuditTarget::session(session.session.id))
         .with("auth_method", "password")
         .with("password_rehashed", verification.upgraded_hash.is_some());
-    let user = match state
+    let recorded = state
         .store
-        .record_login(user_id, now, verification.upgraded_hash, audit)
-        .await
-    {
+        .record_login(
+            user_id,
+            now,
+            &verified_hash,
+            verification.upgraded_hash,
+            audit,
+        )
+        .await;
+    let user = match recorded {
         Ok(user) => user,
         Err(err) => {
-            // No session without its audit record.
+            // No session without its audit record, and none for a password that changed
+            // (or an account deleted) while this login was being checked.
             let _ = state
                 .sessions
                 .revoke_session(user_id, session.session.id)
                 .await;
-            return Err(err.into());
+            return Err(match err {
+                StoreError::NotFound => ApiError::InvalidCredentials,
+                other => other.into(),
+            });
         }
     };
     Ok(signed_in(
@@ -402,7 +434,11 @@ pub(crate) async fn rate_limited(
     err: RateLimitError,
     event: AuditEvent,
 ) -> ApiError {
-    if let RateLimitError::Limited(limited) = &err {
+    // Only the refusal that trips a limit is recorded: one row per limit and window, however
+    // hard a client hammers, so a flood cannot turn into a flood of writes.
+    if let RateLimitError::Limited(limited) = &err
+        && limited.is_first_refusal
+    {
         state
             .record_attempt(event.with("limit", limited.limit))
             .await;

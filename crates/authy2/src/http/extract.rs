@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use authy2_core::authz::{self, Action};
-use authy2_core::{AuditEvent, Membership, OrganizationId, Session, SessionToken, User};
+use authy2_core::{
+    ActingMember, AuditEvent, Membership, OrganizationId, Session, SessionToken, User,
+};
 use axum::extract::{FromRequestParts, Path};
 use axum::http::header;
 use axum::http::request::Parts;
@@ -115,6 +117,14 @@ impl OrgMember {
             state.record_attempt(event.refused("forbidden")).await;
         }
         allowed
+    }
+
+    /// The caller as the store needs them to re-check their role under its locks.
+    pub fn acting(&self) -> ActingMember {
+        ActingMember {
+            user_id: self.caller.user.id,
+            role: self.membership.role,
+        }
     }
 
     /// The organization's id.

@@ -2,7 +2,7 @@
 
 use authy2_core::audit::{AuditAction, AuditEvent, AuditTarget};
 use authy2_core::authz::Action;
-use authy2_core::email::normalize_for_lookup;
+use authy2_core::email::lookup_key;
 use authy2_core::organization::Member;
 use authy2_core::{Role, UserId};
 use axum::extract::{Path, State};
@@ -107,19 +107,23 @@ pub async fn add_member(
         .require_audited(&state, Action::AddMember { role }, &attempt)
         .await?;
     // Any string is looked up; one that is no account's address is simply not found.
-    let email = normalize_for_lookup(&body.email);
-    let user = state
-        .store
-        .find_user_by_email(&email)
-        .await?
-        .ok_or(ApiError::NotFound("user"))?;
+    let user = match lookup_key(&body.email) {
+        Some(key) => state.store.find_user_by_email(&key).await?,
+        None => None,
+    }
+    .ok_or(ApiError::NotFound("user"))?;
     let audit = attempt.on(AuditTarget::user(user.id));
     let added = state
         .audited(
             &audit,
-            state
-                .store
-                .add_member(organization, user.id, role, now, audit.clone()),
+            state.store.add_member(
+                organization,
+                member.acting(),
+                user.id,
+                role,
+                now,
+                audit.clone(),
+            ),
         )
         .await?;
     Ok(ApiResponse::created(
@@ -171,9 +175,13 @@ pub async fn remove_member(
     state
         .audited(
             &audit,
-            state
-                .store
-                .remove_member(organization, target.user_id, target.role, audit.clone()),
+            state.store.remove_member(
+                organization,
+                member.acting(),
+                target.user_id,
+                target.role,
+                audit.clone(),
+            ),
         )
         .await?;
     Ok(ApiResponse::ok("Member removed", None))
@@ -230,6 +238,7 @@ pub async fn change_member_role(
             &audit,
             state.store.change_member_role(
                 organization,
+                member.acting(),
                 target.user_id,
                 target.role,
                 role,

@@ -2,11 +2,10 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use authy2_core::{Clock, StoreResult, Timestamp};
 
-use super::{Counters, Hit};
+use super::{Counters, Exceeded, Hit};
 
 /// Expired windows are swept when the map grows past this many keys since the last sweep.
 const SWEEP_EVERY: usize = 10_000;
@@ -35,7 +34,7 @@ impl MemoryCounters {
 
 #[async_trait::async_trait]
 impl Counters for MemoryCounters {
-    async fn hit(&self, hits: &[Hit<'_>]) -> StoreResult<Option<(usize, Duration)>> {
+    async fn hit(&self, hits: &[Hit<'_>]) -> StoreResult<Option<Exceeded>> {
         let now = self.clock.now();
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         if windows.by_key.len() >= windows.size_at_last_sweep + SWEEP_EVERY {
@@ -54,7 +53,11 @@ impl Counters for MemoryCounters {
             }
             entry.0 = entry.0.saturating_add(1);
             if entry.0 > hit.limit.limit {
-                return Ok(Some((index, (entry.1 - now).to_std().unwrap_or_default())));
+                return Ok(Some(Exceeded {
+                    index,
+                    resets_in: (entry.1 - now).to_std().unwrap_or_default(),
+                    is_first_refusal: entry.0 == hit.limit.limit.saturating_add(1),
+                }));
             }
         }
         Ok(None)

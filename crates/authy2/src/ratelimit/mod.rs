@@ -27,13 +27,24 @@ pub struct Hit<'a> {
     pub limit: RateLimit,
 }
 
+/// The first counter that went over its limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Exceeded {
+    /// Its index among the hits.
+    pub index: usize,
+    /// Time until its window ends.
+    pub resets_in: Duration,
+    /// Whether this event is the one that went over (the first refused in the window).
+    pub is_first_refusal: bool,
+}
+
 /// Where the counters live.
 #[async_trait::async_trait]
 pub trait Counters: Send + Sync {
     /// Counts one event under each key in turn (starting a window where none is running), and
-    /// stops at the first whose count then exceeds its limit: that one's index, and the time
-    /// until its window ends. One round trip whatever the number of keys.
-    async fn hit(&self, hits: &[Hit<'_>]) -> StoreResult<Option<(usize, Duration)>>;
+    /// stops at the first whose count then exceeds its limit. One round trip whatever the
+    /// number of keys.
+    async fn hit(&self, hits: &[Hit<'_>]) -> StoreResult<Option<Exceeded>>;
 
     /// Takes back one event under each key whose window is still running.
     async fn undo(&self, keys: &[&str]) -> StoreResult<()>;
@@ -46,6 +57,8 @@ pub struct Limited {
     pub retry_after_secs: u64,
     /// Which limit was hit, for the audit log.
     pub limit: &'static str,
+    /// Whether this is the refusal that tripped the limit, rather than one of those after it.
+    pub is_first_refusal: bool,
 }
 
 /// Why a rate-limit check did not pass.
@@ -55,6 +68,13 @@ pub enum RateLimitError {
     Limited(Limited),
     /// The counters could not be reached: the action is refused rather than left unlimited.
     Unavailable(authy2_core::StoreError),
+}
+
+impl RateLimitError {
+    /// Whether this is the refusal that tripped a limit (the one worth recording).
+    pub fn is_first_refusal(&self) -> bool {
+        matches!(self, Self::Limited(limited) if limited.is_first_refusal)
+    }
 }
 
 impl From<authy2_core::StoreError> for RateLimitError {
@@ -99,7 +119,7 @@ impl RateLimiter {
         normalized_email: &str,
         client_ip: Option<&str>,
     ) -> Result<LoginAttempt, RateLimitError> {
-        let ip = client_ip.unwrap_or("unknown");
+        let ip = client_key(client_ip);
         let email = digest(normalized_email);
         let attempt = LoginAttempt {
             email_ip_key: format!("login_failures:{email}:{ip}"),
@@ -136,7 +156,7 @@ impl RateLimiter {
 
     /// Counts a registration from `client_ip`.
     pub async fn check_registration(&self, client_ip: Option<&str>) -> Result<(), RateLimitError> {
-        let key = format!("registrations:{}", client_ip.unwrap_or("unknown"));
+        let key = format!("registrations:{}", client_key(client_ip));
         self.check(&[(
             &key,
             self.limits.registrations_per_ip,
@@ -166,11 +186,26 @@ impl RateLimiter {
             .collect();
         match self.counters.hit(&hits).await? {
             None => Ok(()),
-            Some((index, resets_in)) => Err(RateLimitError::Limited(Limited {
-                retry_after_secs: resets_in.as_secs_f64().ceil().max(1.0) as u64,
-                limit: limits.get(index).map_or("rate limit", |&(_, _, name)| name),
+            Some(exceeded) => Err(RateLimitError::Limited(Limited {
+                retry_after_secs: exceeded.resets_in.as_secs_f64().ceil().max(1.0) as u64,
+                limit: limits
+                    .get(exceeded.index)
+                    .map_or("rate limit", |&(_, _, name)| name),
+                is_first_refusal: exceeded.is_first_refusal,
             })),
         }
+    }
+}
+
+/// The key a client address is counted under. An IPv6 client usually controls a whole /64, so
+/// that is what is counted; one address each would let it pick a fresh one per attempt.
+fn client_key(client_ip: Option<&str>) -> String {
+    match client_ip.map(str::parse::<std::net::IpAddr>) {
+        Some(Ok(std::net::IpAddr::V6(v6))) => ipnet::Ipv6Net::new(v6, 64)
+            .map(|net| net.trunc().to_string())
+            .unwrap_or_else(|_| v6.to_string()),
+        Some(Ok(ip)) => ip.to_string(),
+        Some(Err(_)) | None => "unknown".to_owned(),
     }
 }
 

@@ -6,12 +6,12 @@ use std::time::Duration;
 use authy2_core::StoreResult;
 use redis::Script;
 
-use super::{Counters, Hit};
+use super::{Counters, Exceeded, Hit};
 use crate::redis::{Redis, redis_error};
 
 /// KEYS = counters; ARGV = for each, its window in ms then its limit. Counts one event under
 /// each in turn and stops at the first over its limit: returns {its 1-based index, ms until its
-/// window ends}, or {0, 0} when none is.
+/// window ends, its count}, or {0, 0, 0} when none is.
 static HIT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -23,10 +23,10 @@ for i, key in ipairs(KEYS) do
     ttl = tonumber(ARGV[2 * i - 1])
   end
   if count > tonumber(ARGV[2 * i]) then
-    return {i, ttl}
+    return {i, ttl, count}
   end
 end
-return {0, 0}
+return {0, 0, 0}
 ",
     )
 });
@@ -61,7 +61,7 @@ impl RedisCounters {
 
 #[async_trait::async_trait]
 impl Counters for RedisCounters {
-    async fn hit(&self, hits: &[Hit<'_>]) -> StoreResult<Option<(usize, Duration)>> {
+    async fn hit(&self, hits: &[Hit<'_>]) -> StoreResult<Option<Exceeded>> {
         let mut invocation = HIT.prepare_invoke();
         for hit in hits {
             invocation
@@ -69,14 +69,19 @@ impl Counters for RedisCounters {
                 .arg(u64::try_from(hit.limit.window.as_millis()).unwrap_or(u64::MAX))
                 .arg(hit.limit.limit);
         }
-        let (index, ttl_ms): (i64, i64) = invocation
+        let (index, ttl_ms, count): (i64, i64, i64) = invocation
             .invoke_async(&mut self.redis.connection())
             .await
             .map_err(redis_error)?;
-        Ok(usize::try_from(index)
-            .ok()
-            .and_then(|i| i.checked_sub(1))
-            .map(|i| (i, Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0)))))
+        let Some(index) = usize::try_from(index).ok().and_then(|i| i.checked_sub(1)) else {
+            return Ok(None);
+        };
+        let limit = hits.get(index).map_or(0, |hit| i64::from(hit.limit.limit));
+        Ok(Some(Exceeded {
+            index,
+            resets_in: Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0)),
+            is_first_refusal: count == limit + 1,
+        }))
     }
 
     async fn undo(&self, keys: &[&str]) -> StoreResult<()> {

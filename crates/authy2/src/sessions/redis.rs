@@ -70,6 +70,23 @@ impl StoredSession {
     }
 }
 
+/// Stores a session and indexes it under its user. The index lives as long as the longest-lived
+/// session in it: its expiry only ever moves later, even if the configured lifetime shrinks.
+/// KEYS[1] = session key, KEYS[2] = user's index; ARGV = JSON, TTL ms, session id, token hash,
+/// absolute lifetime in ms.
+static INSERT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[5]) then
+  redis.call('PEXPIRE', KEYS[2], ARGV[5])
+end
+return 0
+",
+    )
+});
+
 /// Deletes one of a user's sessions if it is theirs.
 /// KEYS[1] = user's hash; ARGV[1] = session id; ARGV[2] = session key prefix.
 static REVOKE_ONE: LazyLock<Script> = LazyLock::new(|| {
@@ -157,28 +174,15 @@ fn parse_hash(hex: &str) -> Option<TokenHash> {
 impl SessionStore for RedisSessionStore {
     async fn insert_session(&self, session: &Session) -> StoreResult<()> {
         let now = session.created_at;
-        let user_key = self.user_key(session.user_id);
-        // Every new session outlives the ones before it, so its lifetime bounds the index's.
-        let index_ttl = ttl_ms(now, session.absolute_expires_at);
-        redis::pipe()
-            .atomic()
-            .set_options(
-                self.session_key(&session.token_hash),
-                encode(session)?,
-                redis::SetOptions::default().with_expiration(redis::SetExpiry::PX(
-                    u64::try_from(ttl_ms(now, session.expires_at())).unwrap_or(1),
-                )),
-            )
-            .ignore()
-            .hset(
-                &user_key,
-                session.id.to_string(),
-                session.token_hash.to_hex(),
-            )
-            .ignore()
-            .pexpire(&user_key, index_ttl)
-            .ignore()
-            .query_async::<()>(&mut self.redis.connection())
+        INSERT
+            .key(self.session_key(&session.token_hash))
+            .key(self.user_key(session.user_id))
+            .arg(encode(session)?)
+            .arg(ttl_ms(now, session.expires_at()))
+            .arg(session.id.to_string())
+            .arg(session.token_hash.to_hex())
+            .arg(ttl_ms(now, session.absolute_expires_at))
+            .invoke_async::<()>(&mut self.redis.connection())
             .await
             .map_err(redis_error)
     }

@@ -733,3 +733,75 @@ async fn refusals_of_organization_changes_are_recorded_as_failures() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_refused_login_records_at_most_an_address_worth_of_what_was_typed() {
+    let app = TestApp::spawn().await;
+    let typed = format!("{}@example.com\u{0}\n", "z".repeat(10_000));
+    app.login(&typed, WRONG_PASSWORD).await.expect(401);
+
+    let events = app
+        .state
+        .store
+        .list_audit_events(&AuditFilter::scope(AuditScope::All), PageRequest::default())
+        .await
+        .unwrap();
+    let recorded = events.items[0].subject_email.clone().unwrap_or_default();
+    assert_eq!(recorded.chars().count(), 254);
+    assert!(!recorded.chars().any(char::is_control));
+}
+
+#[tokio::test]
+async fn a_users_own_log_does_not_show_the_address_of_others_who_acted_on_them() {
+    let app = TestApp::spawn_with(|vars| {
+        vars.insert("TRUSTED_PROXIES".into(), "127.0.0.1".into());
+    })
+    .await;
+    let owner = app.register(&unique_email("owner")).await;
+    let member = app.register(&unique_email("member")).await;
+    let org = app.create_organization(&owner, "Private Addresses").await;
+    let add = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/organizations/{org}/members"),
+        )
+        .bearer_auth(&owner.token)
+        .header("x-forwarded-for", "198.51.100.23")
+        .header("user-agent", "owner-laptop")
+        .json(&json!({ "email": member.email, "role": "member" }));
+    app.send(add).await.expect(201);
+    // An anonymous attempt against the member's account keeps its address.
+    let attempt = app
+        .request(Method::POST, "/api/v1/auth/login")
+        .header("x-forwarded-for", "203.0.113.9")
+        .json(&json!({ "email": member.email, "password": WRONG_PASSWORD }));
+    app.send(attempt).await.expect(401);
+
+    let mine = audit_log(&app, MY_LOG, Some(&member.token), &[])
+        .await
+        .expect(200);
+    let events = mine.data().as_array().unwrap();
+    let added = events
+        .iter()
+        .find(|e| e["action"] == "member.added")
+        .unwrap();
+    assert_eq!(added["actor"]["user_id"], owner.id.as_str());
+    assert!(added["actor"]["ip_address"].is_null(), "{added}");
+    assert!(added["actor"]["user_agent"].is_null(), "{added}");
+    let refused = events.iter().find(|e| e["action"] == "auth.login").unwrap();
+    assert_eq!(refused["actor"]["ip_address"], "203.0.113.9");
+
+    // The organization's log, read by its owner, still says where the owner acted from.
+    let log = audit_log(&app, &org_log(&org), Some(&owner.token), &[])
+        .await
+        .expect(200);
+    let added = log
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "member.added")
+        .cloned()
+        .unwrap();
+    assert_eq!(added["actor"]["ip_address"], "198.51.100.23");
+}

@@ -193,6 +193,22 @@ async fn unknown_email_and_wrong_password_get_the_same_answer() {
 }
 
 #[tokio::test]
+async fn an_email_no_account_can_have_is_simply_wrong_credentials() {
+    let app = TestApp::spawn().await;
+    let overlong = format!("{}@example.com", "x".repeat(300));
+    for email in [
+        "nul\u{0}@example.com",
+        "   ",
+        overlong.as_str(),
+        "no-at-sign",
+    ] {
+        app.login(email, "some password here")
+            .await
+            .expect_error(401, "INVALID_CREDENTIALS");
+    }
+}
+
+#[tokio::test]
 async fn an_overlong_login_password_is_refused_before_hashing() {
     let app = TestApp::spawn().await;
     app.login("x@example.com", &"p".repeat(129))

@@ -60,6 +60,10 @@ fn every_bad_value_names_its_variable() {
         ("HASH_WORKERS", "0"),
         ("LOG_FORMAT", "xml"),
         ("AUDIT_RETENTION_DAYS", "-1"),
+        ("AUDIT_RETENTION_DAYS", "36501"),
+        ("SESSION_ABSOLUTE_LIFETIME", "3651d"),
+        ("RATE_LIMIT_LOGIN_FAILURES_WINDOW", "99999999999999d"),
+        ("HASH_WORKERS", "5000"),
     ];
     for (variable, value) in cases {
         let err = config(&[(variable, value)])

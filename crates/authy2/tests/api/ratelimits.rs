@@ -251,6 +251,48 @@ async fn a_limit_hit_is_recorded_as_an_audit_event() {
     assert_eq!(event.request_id.as_deref(), limited.header("x-request-id"));
     assert_eq!(event.metadata["attempted_action"], "auth.login");
     assert!(event.metadata["limit"].is_string(), "{:?}", event.metadata);
+    assert_eq!(
+        event.target.as_ref().map(|t| t.id.as_str()),
+        Some(user.id.as_str())
+    );
+}
+
+#[tokio::test]
+async fn hammering_a_limit_records_one_event_per_window_not_one_per_request() {
+    let app = spawn_with_vars(&[("RATE_LIMIT_LOGIN_FAILURES", "1")]).await;
+    let user = app.register(&unique_email("hammer")).await;
+    app.login(&user.email, WRONG).await.expect(401);
+
+    for _ in 0..5 {
+        app.login(&user.email, WRONG)
+            .await
+            .expect_error(429, "RATE_LIMITED");
+    }
+
+    assert_eq!(rate_limited_events(&app).await.len(), 1);
+}
+
+#[tokio::test]
+async fn ipv6_clients_are_limited_by_their_64_bit_prefix() {
+    let app = spawn_with_vars(&[
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+        ("RATE_LIMIT_REGISTRATIONS", "1"),
+    ])
+    .await;
+    let register_from = |client: &'static str| {
+        let email = unique_email("v6");
+        app.send(
+            app.request(Method::POST, "/api/v1/auth/register")
+                .header("x-forwarded-for", client)
+                .json(&json!({ "email": email, "password": PASSWORD })),
+        )
+    };
+
+    register_from("2001:db8:1:2::1").await.expect(201);
+    // Another address of the same /64: the same client as far as limits go.
+    assert_limited(register_from("2001:db8:1:2::ffff").await, 3600);
+    // Another /64 is another client.
+    register_from("2001:db8:1:3::1").await.expect(201);
 }
 
 #[tokio::test]

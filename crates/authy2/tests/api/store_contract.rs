@@ -5,8 +5,8 @@ use authy2_core::audit::{AuditAction, AuditContext, AuditEvent, AuditFilter, Aud
 use authy2_core::organization::{NewOrganization, OrganizationName};
 use authy2_core::store::Conflict;
 use authy2_core::{
-    Clock, Email, HashedPassword, ImportedUser, NewUser, OrganizationId, PageRequest, Role, Slug,
-    Store, StoreError, SystemClock, UserId,
+    ActingMember, Clock, Email, HashedPassword, ImportedUser, NewUser, OrganizationId, PageRequest,
+    Role, Slug, Store, StoreError, SystemClock, UserId,
 };
 use chrono::Duration;
 
@@ -72,14 +72,17 @@ async fn users_are_unique_by_normalized_email_and_keep_their_casing() {
     database.close().await;
 }
 
+const STORED_HASH: &str = "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaA";
+
 #[tokio::test]
 async fn timestamps_and_ids_round_trip_exactly() {
     let (_storage, database) = store().await;
     let store = database.store();
     let id = insert_user(&*store, "times@example.com").await;
     let at = SystemClock.now();
+    let verified = HashedPassword::new(STORED_HASH.into());
     let user = store
-        .record_login(id, at, None, event(AuditAction::AuthLogin))
+        .record_login(id, at, &verified, None, event(AuditAction::AuthLogin))
         .await
         .unwrap();
     assert_eq!(user.last_login_at, Some(at));
@@ -87,6 +90,53 @@ async fn timestamps_and_ids_round_trip_exactly() {
         store.find_user(id).await.unwrap().unwrap().last_login_at,
         Some(at)
     );
+    database.close().await;
+}
+
+#[tokio::test]
+async fn a_login_is_not_recorded_once_the_password_it_checked_has_changed() {
+    let (_storage, database) = store().await;
+    let store = database.store();
+    let id = insert_user(&*store, "raced@example.com").await;
+    let checked = HashedPassword::new(STORED_HASH.into());
+    let replacement = HashedPassword::new("$argon2id$v=19$m=64,t=1,p=1$b3RoZXJzYWx0$bmV3".into());
+    store
+        .update_password(
+            id,
+            replacement,
+            SystemClock.now(),
+            event(AuditAction::UserPasswordChanged),
+        )
+        .await
+        .unwrap();
+
+    let err = store
+        .record_login(
+            id,
+            SystemClock.now(),
+            &checked,
+            None,
+            event(AuditAction::AuthLogin),
+        )
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+    assert_eq!(
+        store.find_user(id).await.unwrap().unwrap().last_login_at,
+        None
+    );
+    let logins = store
+        .list_audit_events(
+            &AuditFilter {
+                action: Some(AuditAction::AuthLogin),
+                ..AuditFilter::scope(AuditScope::All)
+            },
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(logins.total, 0, "no audit event without the change");
     database.close().await;
 }
 
@@ -136,9 +186,14 @@ async fn a_role_change_is_refused_when_the_role_read_is_stale() {
         .insert_organization(new, owner, event(AuditAction::OrganizationCreated))
         .await
         .unwrap();
+    let as_owner = ActingMember {
+        user_id: owner,
+        role: Role::Owner,
+    };
     store
         .add_member(
             org,
+            as_owner,
             member,
             Role::Member,
             now,
@@ -150,6 +205,7 @@ async fn a_role_change_is_refused_when_the_role_read_is_stale() {
     let err = store
         .change_member_role(
             org,
+            as_owner,
             member,
             Role::Admin,
             Role::Owner,
@@ -162,7 +218,13 @@ async fn a_role_change_is_refused_when_the_role_read_is_stale() {
         "{err:?}"
     );
     let err = store
-        .remove_member(org, owner, Role::Owner, event(AuditAction::MemberRemoved))
+        .remove_member(
+            org,
+            as_owner,
+            owner,
+            Role::Owner,
+            event(AuditAction::MemberRemoved),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -172,6 +234,7 @@ async fn a_role_change_is_refused_when_the_role_read_is_stale() {
     let err = store
         .add_member(
             org,
+            as_owner,
             member,
             Role::Admin,
             now,
@@ -181,6 +244,42 @@ async fn a_role_change_is_refused_when_the_role_read_is_stale() {
         .unwrap_err();
     assert!(
         matches!(err, StoreError::Conflict(Conflict::AlreadyMember)),
+        "{err:?}"
+    );
+
+    // The member's own permission was decided when they were an admin; they no longer are.
+    let as_stale_admin = ActingMember {
+        user_id: member,
+        role: Role::Admin,
+    };
+    let err = store
+        .remove_member(
+            org,
+            as_stale_admin,
+            member,
+            Role::Member,
+            event(AuditAction::MemberRemoved),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict(Conflict::RoleChanged)),
+        "{err:?}"
+    );
+    let outsider = insert_user(&*store, "outsider@example.com").await;
+    let err = store
+        .add_member(
+            org,
+            as_stale_admin,
+            outsider,
+            Role::Member,
+            now,
+            event(AuditAction::MemberAdded),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict(Conflict::RoleChanged)),
         "{err:?}"
     );
     database.close().await;
