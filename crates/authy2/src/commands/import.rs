@@ -2,11 +2,11 @@
 //! earlier Flask service) by their password hashes. Every line is validated; bad lines are
 //! reported by number and the rest imported; existing emails are skipped, so re-running is safe.
 
-use std::io::BufRead;
 use std::path::Path;
 
 use authy2_core::{Clock, DisplayName, Email, HashedPassword, ImportedUser, SystemClock};
 use serde::Deserialize;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
 
 use crate::cli::CommandError;
 use crate::config::Config;
@@ -71,12 +71,13 @@ pub fn parse_import_line(line: &str) -> Result<ImportedUser, String> {
 
 /// Runs the import command.
 pub async fn import_users(file: &Path, config: Config) -> Result<(), CommandError> {
-    let reader: Box<dyn BufRead> = if file.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
+    let reader: Box<dyn AsyncBufRead + Unpin + Send> = if file.as_os_str() == "-" {
+        Box::new(BufReader::new(tokio::io::stdin()))
     } else {
-        let opened = std::fs::File::open(file)
+        let opened = tokio::fs::File::open(file)
+            .await
             .map_err(|e| CommandError::usage(format!("cannot open {}: {e}", file.display())))?;
-        Box::new(std::io::BufReader::new(opened))
+        Box::new(BufReader::new(opened))
     };
     let (state, database) = super::open_state(config).await?;
     let report = import_from(reader, &state).await;
@@ -103,15 +104,20 @@ pub async fn import_users(file: &Path, config: Config) -> Result<(), CommandErro
 
 /// Reads records from `reader` and imports the valid ones batch by batch.
 pub async fn import_from(
-    reader: impl BufRead,
+    reader: impl AsyncBufRead + Unpin,
     state: &crate::state::AppState,
 ) -> Result<ImportReport, CommandError> {
     let mut report = ImportReport::default();
     let mut batch = Vec::with_capacity(BATCH);
-    for (index, line) in reader.lines().enumerate() {
-        let number = index + 1;
-        let line =
-            line.map_err(|e| CommandError::failed(format!("cannot read line {number}: {e}")))?;
+    let mut lines = reader.lines();
+    let mut number = 0;
+    loop {
+        number += 1;
+        let line = lines
+            .next_line()
+            .await
+            .map_err(|e| CommandError::failed(format!("cannot read line {number}: {e}")))?;
+        let Some(line) = line else { break };
         if line.trim().is_empty() {
             continue;
         }

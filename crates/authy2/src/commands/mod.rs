@@ -3,11 +3,11 @@
 mod import;
 mod seed;
 
-use std::io::Write;
 use std::sync::Arc;
 
 use authy2_core::audit::{AuditFilter, AuditScope};
 use authy2_core::{OrganizationId, SystemClock};
+use tokio::io::{AsyncWriteExt, BufWriter};
 use tokio_util::sync::CancellationToken;
 
 pub use self::import::{ImportReport, import_from, import_users, parse_import_line};
@@ -110,8 +110,7 @@ pub async fn audit(command: AuditCommand, config: Config) -> Result<(), CommandE
 
 /// Streams matching events to standard output with keyset pagination.
 async fn export_audit(state: &AppState, filter: &AuditFilter) -> Result<(), CommandError> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = BufWriter::new(tokio::io::stdout());
     let mut before = None;
     let mut exported: u64 = 0;
     loop {
@@ -123,9 +122,11 @@ async fn export_audit(state: &AppState, filter: &AuditFilter) -> Result<(), Comm
         before = Some((last.occurred_at, last.id));
         let full = batch.len() == EXPORT_BATCH as usize;
         for event in batch {
-            let line = serde_json::to_string(&AuditEventView::from(event))
+            let mut line = serde_json::to_vec(&AuditEventView::from(event))
                 .map_err(|e| CommandError::failed(format!("cannot encode event: {e}")))?;
-            writeln!(out, "{line}")
+            line.push(b'\n');
+            out.write_all(&line)
+                .await
                 .map_err(|e| CommandError::failed(format!("cannot write: {e}")))?;
             exported += 1;
         }
@@ -134,6 +135,7 @@ async fn export_audit(state: &AppState, filter: &AuditFilter) -> Result<(), Comm
         }
     }
     out.flush()
+        .await
         .map_err(|e| CommandError::failed(format!("cannot write: {e}")))?;
     eprintln!("Exported {exported} audit event(s).");
     Ok(())
