@@ -119,11 +119,7 @@ impl SessionStore for SqlStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+        authy2_core::Store::ping(self).await
     }
 
     fn kind(&self) -> &'static str {
