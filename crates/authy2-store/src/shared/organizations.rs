@@ -113,16 +113,7 @@ impl OrganizationStore for SqlStore {
 
     async fn delete_organization(&self, id: OrganizationId, audit: AuditEvent) -> StoreResult<()> {
         let mut tx = begin_write(&self.pool).await.map_err(db_error)?;
-        // Memberships (and anything else the organization owns) go by ON DELETE CASCADE.
-        let deleted = sqlx::query("DELETE FROM organizations WHERE id = $1")
-            .bind(id.as_uuid())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        if deleted.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        insert_audit_event(&mut tx, &audit).await?;
+        delete_organization_in(&mut tx, id, &audit).await?;
         tx.commit().await.map_err(db_error)
     }
 
@@ -295,6 +286,24 @@ impl OrganizationStore for SqlStore {
             request: page,
         })
     }
+}
+
+/// Deletes an organization and writes its event, inside the caller's transaction. Memberships
+/// (and anything else the organization owns) go by ON DELETE CASCADE.
+async fn delete_organization_in(
+    tx: &mut Tx,
+    id: OrganizationId,
+    audit: &AuditEvent,
+) -> StoreResult<()> {
+    let deleted = sqlx::query("DELETE FROM organizations WHERE id = $1")
+        .bind(id.as_uuid())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+    if deleted.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    insert_audit_event(tx, audit).await
 }
 
 async fn find_member_in<'e, E>(

@@ -170,11 +170,6 @@ impl UserStore for SqlStore {
         for departure in departures {
             match departure {
                 Departure::DeleteWithUser(org) => {
-                    sqlx::query("DELETE FROM organizations WHERE id = $1")
-                        .bind(org.as_uuid())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_error)?;
                     let event = AuditEvent::success(
                         authy2_core::AuditAction::OrganizationDeleted,
                         &context,
@@ -184,7 +179,7 @@ impl UserStore for SqlStore {
                     .in_organization(org)
                     .on(AuditTarget::organization(org))
                     .with("reason", "last member deleted their account");
-                    insert_audit_event(&mut tx, &event).await?;
+                    delete_organization_in(&mut tx, org, &event).await?;
                 }
                 Departure::Blocked | Departure::Leave => {}
             }
