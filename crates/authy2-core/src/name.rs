@@ -11,14 +11,16 @@ pub struct DisplayName(String);
 impl DisplayName {
     /// Parses an optional name; blank input means "no name".
     pub fn parse_optional(input: Option<&str>) -> Result<Option<Self>, String> {
+        // Checked before trimming: some control characters (U+0085) count as whitespace and
+        // would otherwise vanish into a blank name instead of being refused.
+        if input.is_some_and(|raw| raw.chars().any(char::is_control)) {
+            return Err("must not contain control characters".to_owned());
+        }
         let Some(trimmed) = input.map(str::trim).filter(|s| !s.is_empty()) else {
             return Ok(None);
         };
         if trimmed.chars().count() > MAX_CHARS {
             return Err(format!("must be at most {MAX_CHARS} characters"));
-        }
-        if trimmed.chars().any(char::is_control) {
-            return Err("must not contain control characters".to_owned());
         }
         Ok(Some(Self(trimmed.to_owned())))
     }
@@ -61,5 +63,8 @@ mod tests {
     #[test]
     fn rejects_control_characters() {
         assert!(DisplayName::parse_optional(Some("Ada\u{0}Lovelace")).is_err());
+        // Whitespace to `trim`, but a control character all the same.
+        assert!(DisplayName::parse_optional(Some("\u{85}")).is_err());
+        assert!(DisplayName::parse_optional(Some("Ada\t")).is_err());
     }
 }

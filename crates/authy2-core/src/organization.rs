@@ -16,15 +16,16 @@ pub struct OrganizationName(String);
 impl OrganizationName {
     /// Validates a name.
     pub fn parse(input: &str) -> Result<Self, String> {
+        // Checked before trimming, which would drop some control characters (U+0085).
+        if input.chars().any(char::is_control) {
+            return Err("must not contain control characters".to_owned());
+        }
         let trimmed = input.trim();
         if trimmed.is_empty() {
             return Err("must not be empty".to_owned());
         }
         if trimmed.chars().count() > MAX_NAME_CHARS {
             return Err(format!("must be at most {MAX_NAME_CHARS} characters"));
-        }
-        if trimmed.chars().any(char::is_control) {
-            return Err("must not contain control characters".to_owned());
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -140,5 +141,6 @@ mod tests {
         assert!(OrganizationName::parse(&"n".repeat(100)).is_ok());
         assert!(OrganizationName::parse(&"n".repeat(101)).is_err());
         assert!(OrganizationName::parse("line\nbreak").is_err());
+        assert!(OrganizationName::parse("Acme\u{85}").is_err());
     }
 }
