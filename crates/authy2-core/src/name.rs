@@ -16,12 +16,13 @@ impl DisplayName {
         if input.is_some_and(|raw| raw.chars().any(char::is_control)) {
             return Err("must not contain control characters".to_owned());
         }
+        // The bound holds for what was sent, so it means the same to every client.
+        if input.is_some_and(|raw| raw.chars().count() > MAX_CHARS) {
+            return Err(format!("must be at most {MAX_CHARS} characters"));
+        }
         let Some(trimmed) = input.map(str::trim).filter(|s| !s.is_empty()) else {
             return Ok(None);
         };
-        if trimmed.chars().count() > MAX_CHARS {
-            return Err(format!("must be at most {MAX_CHARS} characters"));
-        }
         Ok(Some(Self(trimmed.to_owned())))
     }
 
@@ -50,6 +51,12 @@ mod tests {
     fn blank_means_no_name() {
         assert_eq!(DisplayName::parse_optional(None), Ok(None));
         assert_eq!(DisplayName::parse_optional(Some("   ")), Ok(None));
+    }
+
+    #[test]
+    fn the_limit_holds_for_what_was_sent() {
+        let padded = format!(" {} ", "n".repeat(99));
+        assert!(DisplayName::parse_optional(Some(&padded)).is_err());
     }
 
     #[test]

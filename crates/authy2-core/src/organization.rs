@@ -20,12 +20,13 @@ impl OrganizationName {
         if input.chars().any(char::is_control) {
             return Err("must not contain control characters".to_owned());
         }
+        // The bound holds for what was sent, so it means the same to every client.
+        if input.chars().count() > MAX_NAME_CHARS {
+            return Err(format!("must be at most {MAX_NAME_CHARS} characters"));
+        }
         let trimmed = input.trim();
         if trimmed.is_empty() {
             return Err("must not be empty".to_owned());
-        }
-        if trimmed.chars().count() > MAX_NAME_CHARS {
-            return Err(format!("must be at most {MAX_NAME_CHARS} characters"));
         }
         Ok(Self(trimmed.to_owned()))
     }

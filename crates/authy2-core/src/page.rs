@@ -24,16 +24,14 @@ impl Default for PageRequest {
 impl PageRequest {
     /// Validates a 1-based page number.
     pub fn parse_page(raw: &str) -> Result<u32, String> {
-        raw.parse::<u32>()
-            .ok()
+        digits(raw)
             .filter(|page| (1..=1_000_000).contains(page))
             .ok_or_else(|| "must be a whole number from 1 to 1000000".to_owned())
     }
 
     /// Validates a page size.
     pub fn parse_per_page(raw: &str) -> Result<u32, String> {
-        raw.parse::<u32>()
-            .ok()
+        digits(raw)
             .filter(|n| (1..=MAX_PER_PAGE).contains(n))
             .ok_or_else(|| format!("must be a whole number from 1 to {MAX_PER_PAGE}"))
     }
@@ -77,6 +75,14 @@ impl PageRequest {
     }
 }
 
+/// A whole number written as plain digits (`u32::from_str` would also take a leading `+`).
+fn digits(raw: &str) -> Option<u32> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    raw.parse().ok()
+}
+
 /// One page of a list, with the size of the whole list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Page<T> {
@@ -100,6 +106,8 @@ mod tests {
         assert!(PageRequest::parse_per_page("ten").is_err());
         assert!(PageRequest::parse_page("0").is_err());
         assert!(PageRequest::parse_page("-1").is_err());
+        assert!(PageRequest::parse_page("+2").is_err());
+        assert!(PageRequest::parse_per_page(" 5").is_err());
     }
 
     #[test]

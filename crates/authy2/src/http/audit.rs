@@ -75,10 +75,7 @@ async fn list(
     let filter = AuditFilter {
         scope,
         action: query.parse("action", &mut errors, |raw| raw.parse::<AuditAction>()),
-        actor_id: query.parse("actor_id", &mut errors, |raw| {
-            raw.parse::<UserId>()
-                .map_err(|_| "must be a UUID".to_owned())
-        }),
+        actor_id: query.parse("actor_id", &mut errors, parse_uuid),
         since: query.parse("since", &mut errors, parse_time),
         until: query.parse("until", &mut errors, parse_time),
     };
@@ -107,7 +104,24 @@ fn for_scope(mut event: AuditEvent, scope: AuditScope) -> AuditEvent {
 
 /// An RFC 3339 time, converted to UTC.
 pub fn parse_time(raw: &str) -> Result<Timestamp, String> {
+    // chrono also takes a space between date and time; RFC 3339 (and the document) say `T`.
+    let separator = raw.as_bytes().get(10).copied();
+    if !matches!(separator, Some(b'T' | b't')) {
+        return Err(BAD_TIME.to_owned());
+    }
     chrono::DateTime::parse_from_rfc3339(raw)
         .map(|t| t.with_timezone(&chrono::Utc))
-        .map_err(|_| "must be an RFC 3339 time such as 2026-12-04T19:12:28Z".to_owned())
+        .map_err(|_| BAD_TIME.to_owned())
+}
+
+const BAD_TIME: &str = "must be an RFC 3339 time such as 2026-12-04T19:12:28Z";
+
+/// A UUID in its hyphenated form only, as the document states (the parser would also take
+/// braces, `urn:uuid:` or bare hex).
+fn parse_uuid(raw: &str) -> Result<UserId, String> {
+    let hyphenated = raw.len() == 36 && raw.bytes().filter(|b| *b == b'-').count() == 4;
+    hyphenated
+        .then(|| raw.parse::<UserId>().ok())
+        .flatten()
+        .ok_or_else(|| "must be a UUID".to_owned())
 }

@@ -448,7 +448,7 @@ async fn bad_filters_are_validation_errors_naming_the_parameter() {
     let app = TestApp::spawn().await;
     let owner = app.register(&unique_email("strict")).await;
     let org = app.create_organization(&owner, "Strict").await;
-    let cases: [(&[(&str, &str)], &str); 9] = [
+    let cases: [(&[(&str, &str)], &str); 12] = [
         (&[("action", "nope")], "action"),
         (&[("action", "")], "action"),
         (&[("actor_id", "123")], "actor_id"),
@@ -458,6 +458,12 @@ async fn bad_filters_are_validation_errors_naming_the_parameter() {
         (&[("per_page", "0")], "per_page"),
         (&[("per_page", "101")], "per_page"),
         (&[("page", "")], "page"),
+        (&[("page", "+2")], "page"),
+        (&[("since", "2026-12-04 19:12:28Z")], "since"),
+        (
+            &[("actor_id", "550e8400e29b41d4a716446655440000")],
+            "actor_id",
+        ),
     ];
 
     for path in [MY_LOG.to_owned(), org_log(&org)] {
